@@ -104,3 +104,11 @@ type Coder interface{ ExitCode() int }
 type Silent struct{ Code int }
 
 func (s Silent) Error() string { return fmt.Sprintf("exit status %d", s.Code) }
+
+// IsTyped reports whether err carries its own exit code.
+func IsTyped(err error) bool {
+	var e *Error
+	var s Silent
+	var c Coder
+	return errors.As(err, &e) || errors.As(err, &s) || errors.As(err, &c)
+}

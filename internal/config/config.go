@@ -1,0 +1,270 @@
+// Package config finds and decodes .octorelease.yaml (SPEC §4) and merges it
+// with OCTORELEASE_* environment variables and flags through viper:
+// flags beat environment beat file beat defaults. viper lives here only.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/octorelease/octorelease/internal/errs"
+)
+
+// FileName is the config file looked up from the working directory upwards.
+const FileName = ".octorelease.yaml"
+
+// Defaults (SPEC §4), relative to the folder of the config file, or to the
+// working directory when there is none.
+const (
+	DefaultChecklists  = "checklists"
+	DefaultStateDir    = ".octorelease"
+	DefaultNotesDir    = "release-notes"
+	DefaultLockTimeout = 10 * time.Second
+)
+
+// Config is the effective configuration of one run. Paths are absolute.
+type Config struct {
+	File               string // the config file used; "" when none
+	Root               string // the folder of File, or the working directory
+	ChecklistsDir      string
+	StateDir           string
+	NotesDir           string
+	LockTimeout        time.Duration
+	Roles              []Role // built-in first, then added ones, in file order
+	SeparationOfDuties bool
+}
+
+// LoadOptions say where to look.
+type LoadOptions struct {
+	Cwd        string         // working directory
+	ConfigPath string         // --config (or OCTORELEASE_CONFIG); "" to discover
+	Flags      *pflag.FlagSet // flags that may override keys: state-dir, lock-timeout, ...
+	LookupEnv  func(string) (string, bool)
+}
+
+// keys maps each scalar config key to its flag name.
+var keys = map[string]string{
+	"checklists":                  "checklists",
+	"state_dir":                   "state-dir",
+	"notes_dir":                   "notes-dir",
+	"lock_timeout":                "lock-timeout",
+	"policy.separation_of_duties": "separation-of-duties",
+}
+
+// EnvName is the environment variable for a config key (SPEC §4).
+func EnvName(key string) string {
+	return "OCTORELEASE_" + strings.NewReplacer("-", "_", ".", "_").Replace(strings.ToUpper(key))
+}
+
+// Load finds the config file, validates it and merges env and flags.
+func Load(o LoadOptions) (*Config, error) {
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	path, err := find(o)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{File: path, Root: o.Cwd}
+	file := &File{}
+	if path != "" {
+		cfg.Root = filepath.Dir(path)
+		data, err := readCapped(path)
+		if err != nil {
+			return nil, errs.Usagef("read config %s", path).Wrap(err)
+		}
+		if file, err = Parse(path, data); err != nil {
+			return nil, err
+		}
+	}
+
+	v := viper.New()
+	v.SetEnvPrefix("OCTORELEASE")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
+	v.SetDefault("checklists", DefaultChecklists)
+	v.SetDefault("state_dir", DefaultStateDir)
+	v.SetDefault("notes_dir", DefaultNotesDir)
+	v.SetDefault("lock_timeout", DefaultLockTimeout.String())
+	v.SetDefault("policy.separation_of_duties", false)
+	if err := v.MergeConfigMap(file.asMap()); err != nil {
+		return nil, errs.Usagef("config %s", path).Wrap(err)
+	}
+	for key, flag := range keys {
+		if err := v.BindEnv(key, EnvName(key)); err != nil {
+			return nil, err
+		}
+		if o.Flags != nil {
+			if f := o.Flags.Lookup(flag); f != nil {
+				if err := v.BindPFlag(key, f); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	// A path from the file is relative to the file; from env or a flag, to
+	// the working directory; a default, to Root.
+	resolve := func(key string) string {
+		p := v.GetString(key)
+		base := cfg.Root
+		if o.changed(key) {
+			base = o.Cwd
+		}
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(base, p)
+	}
+	cfg.ChecklistsDir = resolve("checklists")
+	cfg.StateDir = resolve("state_dir")
+	cfg.NotesDir = resolve("notes_dir")
+
+	lt := v.GetString("lock_timeout")
+	if cfg.LockTimeout, err = time.ParseDuration(lt); err != nil || cfg.LockTimeout < 0 {
+		return nil, errs.Usagef("lock timeout %q is not a duration such as 10s", lt)
+	}
+	sod := v.GetString("policy.separation_of_duties")
+	switch strings.ToLower(sod) {
+	case "true", "1", "yes":
+		cfg.SeparationOfDuties = true
+	case "false", "0", "no", "":
+	default:
+		return nil, errs.Usagef("separation_of_duties %q must be true or false", sod)
+	}
+	cfg.Roles = mergeRoles(file.Roles)
+	return cfg, nil
+}
+
+// changed reports whether key was set by a flag or the environment.
+func (o LoadOptions) changed(key string) bool {
+	if o.Flags != nil {
+		if f := o.Flags.Lookup(keys[key]); f != nil && f.Changed {
+			return true
+		}
+	}
+	_, ok := o.LookupEnv(EnvName(key))
+	return ok
+}
+
+func find(o LoadOptions) (string, error) {
+	if o.ConfigPath != "" {
+		p := o.ConfigPath
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(o.Cwd, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", errs.Usagef("config file %s not found", o.ConfigPath)
+		}
+		return p, nil
+	}
+	for dir := o.Cwd; ; {
+		p := filepath.Join(dir, FileName)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", errs.Runtimef("look for %s", p).Wrap(err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+func readCapped(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %d bytes; the limit is %d", st.Size(), MaxFileSize)
+	}
+	return os.ReadFile(path)
+}
+
+func (f *File) asMap() map[string]any {
+	m := map[string]any{}
+	put := func(k string, s *string) {
+		if s != nil {
+			m[k] = *s
+		}
+	}
+	put("checklists", f.Checklists)
+	put("state_dir", f.StateDir)
+	put("notes_dir", f.NotesDir)
+	if f.LockTimeout != nil {
+		m["lock_timeout"] = f.LockTimeout.String()
+	}
+	if f.SeparationOfDuties != nil {
+		m["policy"] = map[string]any{"separation_of_duties": *f.SeparationOfDuties}
+	}
+	return m
+}
+
+// mergeRoles overlays the file's roles on the built-in ones: a known id is
+// renamed and given members, a new id is added.
+func mergeRoles(fromFile []FileRole) []Role {
+	roles := BuiltinRoles()
+	for _, fr := range fromFile {
+		i := indexRole(roles, fr.ID)
+		if i < 0 {
+			name := fr.Name
+			if name == "" {
+				name = fr.ID
+			}
+			roles = append(roles, Role{ID: fr.ID, Name: name, Members: fr.Members})
+			continue
+		}
+		if fr.Name != "" {
+			roles[i].Name = fr.Name
+		}
+		roles[i].Members = fr.Members
+	}
+	return roles
+}
+
+func indexRole(roles []Role, id string) int {
+	for i, r := range roles {
+		if r.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// RoleIDs returns the known role ids in order.
+func (c *Config) RoleIDs() []string {
+	ids := make([]string, len(c.Roles))
+	for i, r := range c.Roles {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// RoleName returns a role's display name, or the id when unknown.
+func (c *Config) RoleName(id string) string {
+	if i := indexRole(c.Roles, id); i >= 0 {
+		return c.Roles[i].Name
+	}
+	return id
+}
+
+// Members maps each role with members to them (for release.Policy).
+func (c *Config) Members() map[string][]string {
+	m := map[string][]string{}
+	for _, r := range c.Roles {
+		if len(r.Members) > 0 {
+			m[r.ID] = r.Members
+		}
+	}
+	return m
+}

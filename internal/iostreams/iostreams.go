@@ -1,0 +1,81 @@
+// Package iostreams holds the standard streams a command writes through and
+// decides, once, whether output is for a terminal and whether it is coloured.
+// It never queries the terminal: detection is an ioctl on the file descriptor.
+package iostreams
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are the streams of one run.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY, stdoutTTY, stderrTTY bool
+	color                          bool
+}
+
+// System returns the process's streams with terminal detection done.
+func System(getenv func(string) string) *IOStreams {
+	s := &IOStreams{
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		ErrOut:    os.Stderr,
+		stdinTTY:  isTerminal(os.Stdin),
+		stdoutTTY: isTerminal(os.Stdout),
+		stderrTTY: isTerminal(os.Stderr),
+	}
+	s.color = DecideColor(s.stdoutTTY, false, getenv)
+	return s
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// Test returns streams over buffers: no terminal, no colour.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// DecideColor applies STYLE.md's rule: off for NO_COLOR (any non-empty
+// value), --no-color, CLICOLOR=0 or a stdout that is not a terminal; on for
+// CLICOLOR_FORCE (non-empty, not "0"), which beats all but NO_COLOR and --no-color.
+func DecideColor(stdoutTTY, noColorFlag bool, getenv func(string) string) bool {
+	if noColorFlag || getenv("NO_COLOR") != "" {
+		return false
+	}
+	if f := getenv("CLICOLOR_FORCE"); f != "" && f != "0" {
+		return true
+	}
+	if getenv("CLICOLOR") == "0" {
+		return false
+	}
+	return stdoutTTY
+}
+
+// SetTTY overrides terminal detection (tests, pseudo-terminals).
+func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
+}
+
+// SetColor overrides the colour decision.
+func (s *IOStreams) SetColor(on bool) { s.color = on }
+
+// IsStdoutTTY reports whether stdout is a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether stderr is a terminal (progress goes there).
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// ColorEnabled reports whether output may carry colour escapes.
+func (s *IOStreams) ColorEnabled() bool { return s.color }
+
+// CanPrompt reports whether an interactive prompt can run: stdin and stdout
+// are both terminals.
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }

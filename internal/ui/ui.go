@@ -1,0 +1,172 @@
+// Package ui holds octorelease's text styles, named by meaning, and the small
+// table and time helpers that the commands' renderers share. Styles are
+// applied only when iostreams decided on colour; nothing here queries the
+// terminal.
+package ui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+)
+
+// Theme renders text by meaning. The zero Theme renders plain text.
+type Theme struct {
+	color bool
+}
+
+// NewTheme returns a Theme that colours output when color is true.
+func NewTheme(color bool) Theme { return Theme{color: color} }
+
+// ANSI 16-colour palette: it follows the user's terminal theme, so no
+// background detection is needed to stay readable.
+var (
+	styleDone    = lipgloss.NewStyle().Foreground(lipgloss.Green)
+	stylePending = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
+	styleBlocked = lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+	styleWaived  = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
+	styleForced  = lipgloss.NewStyle().Foreground(lipgloss.Magenta).Bold(true)
+	styleFailed  = lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true)
+	styleHeading = lipgloss.NewStyle().Bold(true)
+	styleRole    = lipgloss.NewStyle().Foreground(lipgloss.Blue)
+	styleMuted   = lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+)
+
+func (t Theme) apply(s lipgloss.Style, text string) string {
+	if !t.color || text == "" {
+		return text
+	}
+	return s.Render(text)
+}
+
+func (t Theme) Done(s string) string    { return t.apply(styleDone, s) }
+func (t Theme) Pending(s string) string { return t.apply(stylePending, s) }
+func (t Theme) Blocked(s string) string { return t.apply(styleBlocked, s) }
+func (t Theme) Waived(s string) string  { return t.apply(styleWaived, s) }
+func (t Theme) Forced(s string) string  { return t.apply(styleForced, s) }
+func (t Theme) Failed(s string) string  { return t.apply(styleFailed, s) }
+func (t Theme) Heading(s string) string { return t.apply(styleHeading, s) }
+func (t Theme) Role(s string) string    { return t.apply(styleRole, s) }
+func (t Theme) Muted(s string) string   { return t.apply(styleMuted, s) }
+
+// StateMark is the symbol and style for an item state.
+func (t Theme) StateMark(state string) string {
+	switch state {
+	case "done":
+		return t.Done("✓")
+	case "waived":
+		return t.Waived("~")
+	case "pending":
+		return t.Pending("○")
+	case "blocked":
+		return t.Blocked("·")
+	case "forced":
+		return t.Forced("!")
+	case "failed":
+		return t.Failed("✗")
+	}
+	return state
+}
+
+// State renders a state word in its style.
+func (t Theme) State(state string) string {
+	switch state {
+	case "done", "released", "passed", "pass":
+		return t.Done(state)
+	case "waived":
+		return t.Waived(state)
+	case "pending", "in-progress":
+		return t.Pending(state)
+	case "blocked", "aborted":
+		return t.Blocked(state)
+	case "incident", "rolled-back", "failed", "fail":
+		return t.Failed(state)
+	}
+	return state
+}
+
+// Table lays out rows: aligned columns for a terminal, tab-separated plain
+// rows for a pipe.
+type Table struct {
+	TTY  bool
+	rows [][]string
+}
+
+// Row adds a row of (possibly styled) cells.
+func (t *Table) Row(cells ...string) { t.rows = append(t.rows, cells) }
+
+// Len is the number of rows.
+func (t *Table) Len() int { return len(t.rows) }
+
+// Render writes the table with the given indent (terminal only).
+func (t *Table) Render(w io.Writer, indent string) error {
+	if !t.TTY {
+		for _, r := range t.rows {
+			if _, err := fmt.Fprintln(w, strings.Join(r, "\t")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var widths []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], lipgloss.Width(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range t.rows {
+		b.WriteString(indent)
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(c)+2))
+			}
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Time renders a moment: relative on a terminal, RFC 3339 on a pipe.
+func Time(t, now time.Time, tty bool) string {
+	if t.IsZero() {
+		return ""
+	}
+	if !tty {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return Ago(now.Sub(t))
+}
+
+// Ago renders a duration as "just now", "5m ago", "3h ago", "2d ago".
+func Ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+}
+
+// Progress renders "3/7" with a small bar on a terminal.
+func (t Theme) Progress(done, total int, tty bool) string {
+	s := fmt.Sprintf("%d/%d", done, total)
+	if !tty || total == 0 {
+		return s
+	}
+	const width = 10
+	filled := done * width / total
+	return t.Done(strings.Repeat("█", filled)) + t.Muted(strings.Repeat("░", width-filled)) + " " + s
+}
