@@ -1,0 +1,196 @@
+package release
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/octorelease/octorelease/internal/checklist"
+)
+
+// The canonical encoding of a state file is what json.MarshalIndent with two
+// spaces produces, except that HTML characters (<, >, &) are not escaped so
+// evidence URLs stay readable, plus a trailing newline. Times are in UTC,
+// RFC 3339 with nanoseconds as Go writes them, and slices are never null.
+// VerifyBytes compares a file with the re-encoding of its decoded value, so
+// any byte that does not change the value (key case, spacing, escapes, number
+// forms) is still caught; any byte that does change the value is caught by the
+// hash chain.
+
+// Encode returns the canonical bytes of a state file.
+func Encode(r *Release) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("encode: nil release")
+	}
+	n := normalised(r)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("encode release %s: %w", r.Meta.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// canonicalJSON is the compact canonical encoding used for hashing.
+func canonicalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Decode parses a state file strictly: unknown fields, trailing data, a
+// missing format and a format newer than this build are errors. It does not
+// check the hash chain (see Verify) nor the canonical form (see VerifyBytes).
+func Decode(data []byte) (*Release, error) {
+	// Look at the format first, leniently, so a newer file is reported as
+	// such rather than as an unknown field.
+	var probe struct {
+		Format json.RawMessage `json:"format"`
+	}
+	if json.Unmarshal(data, &probe) == nil && len(probe.Format) > 0 {
+		var f int64
+		if json.Unmarshal(probe.Format, &f) == nil && f > FormatVersion {
+			return nil, fmt.Errorf("state written by a newer octorelease (format %d; this build reads %d)", f, FormatVersion)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Release
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty state file")
+		}
+		return nil, fmt.Errorf("invalid state file: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("invalid state file: trailing data after the JSON object")
+	}
+	switch {
+	case r.Format == 0:
+		return nil, errors.New("invalid state file: format missing")
+	case r.Format > FormatVersion:
+		return nil, fmt.Errorf("state written by a newer octorelease (format %d; this build reads %d)", r.Format, FormatVersion)
+	case r.Format < 0:
+		return nil, fmt.Errorf("invalid state file: format %d", r.Format)
+	}
+	if err := checkTimes(&r); err != nil {
+		return nil, fmt.Errorf("invalid state file: %w", err)
+	}
+	return &r, nil
+}
+
+// checkTimes rejects times that parse but cannot be written back in UTC
+// (e.g. year 0000 with a negative offset).
+func checkTimes(r *Release) error {
+	ok := func(t time.Time) bool { y := t.UTC().Year(); return y >= 0 && y <= 9999 }
+	if !ok(r.Meta.CreatedAt) {
+		return fmt.Errorf("created_at %s out of range", r.Meta.CreatedAt)
+	}
+	for _, e := range r.Events {
+		if !ok(e.At) {
+			return fmt.Errorf("event %d: time %s out of range", e.Seq, e.At)
+		}
+	}
+	return nil
+}
+
+// VerifyBytes audits a state file: it must decode, be in canonical form and
+// have an intact hash chain. It returns nil when the file is intact.
+func VerifyBytes(data []byte) []string {
+	r, err := Decode(data)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var problems []string
+	canon, err := Encode(r)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if !bytes.Equal(canon, data) {
+		problems = append(problems, "file is not in canonical form (edited by hand?): "+firstDiff(data, canon))
+	}
+	return append(problems, r.Verify()...)
+}
+
+// firstDiff describes the first line where got differs from want.
+func firstDiff(got, want []byte) string {
+	g := bytes.SplitAfter(got, []byte("\n"))
+	w := bytes.SplitAfter(want, []byte("\n"))
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl []byte
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if !bytes.Equal(gl, wl) {
+			return fmt.Sprintf("line %d is %q, expected %q", i+1, clip(gl), clip(wl))
+		}
+	}
+	return "files differ"
+}
+
+func clip(b []byte) string {
+	const max = 120
+	s := string(bytes.TrimSuffix(b, []byte("\n")))
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+// normalised returns a copy of r with times in UTC and no nil slices, so
+// that the encoding does not depend on how the value was built.
+func normalised(r *Release) *Release {
+	n := *r
+	n.Meta = normMeta(r.Meta)
+	n.Checklist = normChecklist(r.Checklist)
+	n.Events = make([]Event, len(r.Events))
+	for i, e := range r.Events {
+		n.Events[i] = normEvent(e)
+	}
+	return &n
+}
+
+func normMeta(m Meta) Meta {
+	m.CreatedAt = m.CreatedAt.UTC()
+	return m
+}
+
+func normEvent(e Event) Event {
+	e.At = e.At.UTC()
+	return e
+}
+
+func normChecklist(c checklist.Checklist) checklist.Checklist {
+	phases := make([]checklist.Phase, len(c.Phases))
+	for i, p := range c.Phases {
+		items := make([]checklist.Item, len(p.Items))
+		for j, it := range p.Items {
+			it.Roles = nonNil(it.Roles)
+			it.Needs = nonNil(it.Needs)
+			items[j] = it
+		}
+		p.Items = items
+		phases[i] = p
+	}
+	c.Phases = phases
+	return c
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

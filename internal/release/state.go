@@ -1,0 +1,334 @@
+package release
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/octorelease/octorelease/internal/checklist"
+	"github.com/octorelease/octorelease/internal/errs"
+)
+
+// New opens a release: the checklist snapshot, the metadata and the start
+// event by meta.CreatedBy at meta.CreatedAt.
+func New(meta Meta, cl checklist.Checklist) *Release {
+	r := &Release{
+		Format:    FormatVersion,
+		Meta:      normMeta(meta),
+		Checklist: normChecklist(cl),
+		Events:    []Event{},
+	}
+	r.appendEvent(Event{Kind: EventStart, At: r.Meta.CreatedAt, Actor: meta.CreatedBy})
+	return r
+}
+
+// Status is the release status set by the latest status event.
+func (r *Release) Status() string {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if e := r.Events[i]; e.Kind == EventStatus {
+			return e.Status
+		}
+	}
+	return StatusInProgress
+}
+
+// statusBefore returns the status in force before the latest event that set
+// status s (in-progress if none).
+func (r *Release) statusBefore(s string) string {
+	found := false
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		e := r.Events[i]
+		if e.Kind != EventStatus {
+			continue
+		}
+		if found {
+			return e.Status
+		}
+		if e.Status == s {
+			found = true
+		}
+	}
+	return StatusInProgress
+}
+
+// history is the replayed event log: current sign-offs per item and role
+// and the latest check per item.
+type history struct {
+	signoffs map[string]map[string]Signoff
+	checks   map[string]*CheckEvent
+}
+
+func (r *Release) replay() history {
+	h := history{signoffs: map[string]map[string]Signoff{}, checks: map[string]*CheckEvent{}}
+	for _, e := range r.Events {
+		switch e.Kind {
+		case EventSign, EventWaive:
+			if h.signoffs[e.Item] == nil {
+				h.signoffs[e.Item] = map[string]Signoff{}
+			}
+			h.signoffs[e.Item][e.Role] = Signoff{
+				Role: e.Role, By: e.Actor, At: e.At, Kind: e.Kind, Note: e.Note,
+				Reason: e.Reason, Evidence: nonNil(e.Evidence), Forced: e.Forced,
+			}
+		case EventRevoke:
+			delete(h.signoffs[e.Item], e.Role)
+		case EventCheck:
+			if e.Check != nil {
+				h.checks[e.Item] = &CheckEvent{CheckResult: *e.Check, By: e.Actor, At: e.At}
+			}
+		}
+	}
+	return h
+}
+
+// phaseBlocker names an incomplete phase in ItemView.Blockers.
+const phaseBlockerPrefix = "phase "
+
+// Evaluate derives every item's state from the event log (SPEC §8).
+func (r *Release) Evaluate() View {
+	h := r.replay()
+	v := View{Complete: true, Phases: make([]PhaseView, 0, len(r.Checklist.Phases))}
+	finished := map[string]bool{} // item id → done or waived
+	// First pass: done / waived, which do not depend on order.
+	for _, p := range r.Checklist.Phases {
+		pv := PhaseView{ID: p.ID, Title: p.Title, Complete: true, Items: make([]ItemView, 0, len(p.Items))}
+		for _, it := range p.Items {
+			iv := itemView(it, p.ID, h)
+			if iv.State == StateDone || iv.State == StateWaived {
+				finished[it.ID] = true
+			} else {
+				pv.Complete = false
+			}
+			pv.Items = append(pv.Items, iv)
+		}
+		v.Complete = v.Complete && pv.Complete
+		v.Phases = append(v.Phases, pv)
+	}
+	// Second pass: what is left is pending or blocked.
+	var incomplete []string // earlier phases not complete
+	for pi := range v.Phases {
+		pv := &v.Phases[pi]
+		for ii := range pv.Items {
+			iv := &pv.Items[ii]
+			if iv.State != "" {
+				continue
+			}
+			for _, ph := range incomplete {
+				iv.Blockers = append(iv.Blockers, phaseBlockerPrefix+ph)
+			}
+			for _, n := range iv.Needs {
+				if !finished[n] {
+					iv.Blockers = append(iv.Blockers, n)
+				}
+			}
+			iv.State = StatePending
+			if len(iv.Blockers) > 0 {
+				iv.State = StateBlocked
+			}
+		}
+		if !pv.Complete {
+			incomplete = append(incomplete, pv.ID)
+		}
+	}
+	return v
+}
+
+// itemView fills everything but the pending/blocked decision (State is
+// left empty for those).
+func itemView(it checklist.Item, phase string, h history) ItemView {
+	it.Roles = nonNil(it.Roles)
+	it.Needs = nonNil(it.Needs)
+	iv := ItemView{Item: it, Phase: phase, PendingRoles: []string{}, Blockers: []string{}, Signoffs: []Signoff{}}
+	cur := h.signoffs[it.ID]
+	waived := false
+	for _, role := range it.Roles {
+		s, ok := cur[role]
+		if !ok {
+			iv.PendingRoles = append(iv.PendingRoles, role)
+			continue
+		}
+		iv.Signoffs = append(iv.Signoffs, s)
+		iv.Forced = iv.Forced || s.Forced
+		waived = waived || s.Kind == EventWaive
+	}
+	if it.Check != nil {
+		iv.LatestCheck = h.checks[it.ID]
+	}
+	switch {
+	case waived:
+		iv.State = StateWaived
+		iv.PendingRoles = []string{}
+	case len(iv.PendingRoles) == 0:
+		iv.State = StateDone
+	}
+	return iv
+}
+
+// item returns the view of one item.
+func (v View) item(id string) (ItemView, bool) {
+	for _, p := range v.Phases {
+		for _, it := range p.Items {
+			if it.ID == id {
+				return it, true
+			}
+		}
+	}
+	return ItemView{}, false
+}
+
+// describeBlockers expands a blocked item's blockers for a message: an
+// incomplete phase lists its unfinished items.
+func (v View) describeBlockers(iv ItemView) string {
+	parts := make([]string, 0, len(iv.Blockers))
+	for _, b := range iv.Blockers {
+		ph, ok := strings.CutPrefix(b, phaseBlockerPrefix)
+		if !ok {
+			parts = append(parts, b)
+			continue
+		}
+		for _, p := range v.Phases {
+			if p.ID != ph {
+				continue
+			}
+			var open []string
+			for _, it := range p.Items {
+				if it.State != StateDone && it.State != StateWaived {
+					open = append(open, it.ID)
+				}
+			}
+			parts = append(parts, "phase "+ph+" ("+strings.Join(open, ", ")+")")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Gate answers `gate` (SPEC §7, §8): phase P and every earlier phase, all
+// phases when phase is empty, or just the named items.
+func (r *Release) Gate(phase string, items []string) (GateResult, error) {
+	if phase != "" && len(items) > 0 {
+		return GateResult{}, errs.Usagef("--phase and --item cannot be combined")
+	}
+	v := r.Evaluate()
+	inScope, err := r.gateScope(v, phase, items)
+	if err != nil {
+		return GateResult{}, err
+	}
+	g := GateResult{Release: r.Meta.ID, Phase: phase, Items: []ItemView{}, Blockers: []Blocker{}}
+	for _, p := range v.Phases {
+		for _, it := range p.Items {
+			if !inScope(p.ID, it.ID) {
+				continue
+			}
+			g.Items = append(g.Items, it)
+			if reason := blockReason(it); reason != "" {
+				g.Blockers = append(g.Blockers, Blocker{
+					Item: it.ID, Title: it.Title, Phase: p.ID,
+					PendingRoles: nonNil(it.PendingRoles), Reason: reason,
+				})
+			}
+		}
+	}
+	g.Passed = len(g.Blockers) == 0
+	return g, nil
+}
+
+// Blocker reasons (SPEC §8).
+const (
+	ReasonUnsigned     = "unsigned"
+	ReasonCheckMissing = "check-missing"
+	ReasonCheckFailed  = "check-failed"
+)
+
+// blockReason says why an item blocks a gate, or "" if it does not. A
+// waived item never blocks: waiving says the step, check included, does not
+// apply.
+func blockReason(it ItemView) string {
+	switch {
+	case it.State == StateWaived:
+		return ""
+	case it.State == StateDone:
+		if it.Check != nil && it.LatestCheck != nil && !it.LatestCheck.Passed {
+			return ReasonCheckFailed
+		}
+		return ""
+	case it.Check != nil && it.LatestCheck == nil:
+		return ReasonCheckMissing
+	case it.Check != nil && !it.LatestCheck.Passed:
+		return ReasonCheckFailed
+	default:
+		return ReasonUnsigned
+	}
+}
+
+func (r *Release) gateScope(v View, phase string, items []string) (func(phase, item string) bool, error) {
+	switch {
+	case len(items) > 0:
+		want := map[string]bool{}
+		for _, id := range items {
+			if _, ok := v.item(id); !ok {
+				return nil, r.unknownItem(id)
+			}
+			want[id] = true
+		}
+		return func(_, item string) bool { return want[item] }, nil
+	case phase != "":
+		upto := map[string]bool{}
+		for _, p := range v.Phases {
+			upto[p.ID] = true
+			if p.ID == phase {
+				return func(ph, _ string) bool { return upto[ph] }, nil
+			}
+		}
+		ids := make([]string, 0, len(v.Phases))
+		for _, p := range v.Phases {
+			ids = append(ids, p.ID)
+		}
+		return nil, errs.Usagef("unknown phase %q in release %s", phase, r.Meta.ID).
+			WithHint("phases: %s", strings.Join(ids, ", "))
+	default:
+		return func(string, string) bool { return true }, nil
+	}
+}
+
+func (r *Release) unknownItem(id string) *errs.Error {
+	return errs.Usagef("unknown item %q in release %s", id, r.Meta.ID).
+		WithHint("items: %s", strings.Join(r.Checklist.ItemIDs(), ", "))
+}
+
+// Actionable lists the pending items the actor can sign now (for `next` and
+// `walk`), in checklist order. With role set, only that role counts. Each
+// view's PendingRoles is narrowed to the roles the actor may sign.
+func (r *Release) Actionable(actor, role string, pol Policy) []ItemView {
+	out := []ItemView{}
+	if r.Status() != StatusInProgress {
+		return out
+	}
+	for _, p := range r.Evaluate().Phases {
+		for _, it := range p.Items {
+			if it.State != StatePending {
+				continue
+			}
+			var roles []string
+			for _, pr := range it.PendingRoles {
+				if role != "" && pr != role {
+					continue
+				}
+				if pol.MaySign(actor, pr) && !(pol.SeparationOfDuties && holdsOtherRole(it, actor, pr)) {
+					roles = append(roles, pr)
+				}
+			}
+			if len(roles) > 0 {
+				it.PendingRoles = roles
+				out = append(out, it)
+			}
+		}
+	}
+	return out
+}
+
+// holdsOtherRole reports whether actor holds a current sign-off of the item
+// for a role other than role.
+func holdsOtherRole(it ItemView, actor, role string) bool {
+	return slices.ContainsFunc(it.Signoffs, func(s Signoff) bool {
+		return s.Role != role && strings.EqualFold(s.By, actor)
+	})
+}
