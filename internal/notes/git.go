@@ -114,7 +114,7 @@ func Log(dir, fromTag string) ([]Commit, bool, error) {
 // when git is missing or dir is not in a repository.
 func inRepo(dir string) (bool, error) {
 	if _, err := os.Stat(dir); err != nil {
-		return false, errs.Runtimef("git history: %v", err)
+		return false, errs.Runtimef("git history").Wrap(err)
 	}
 	if _, err := exec.LookPath("git"); err != nil {
 		return false, nil
