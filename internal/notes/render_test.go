@@ -14,8 +14,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// templatePath is the real default template, the one embedded in the binary.
-const templatePath = "testdata/release-notes.md.tmpl"
+// templatePath is the real default template, the one embedded in the binary
+// (SPEC §3); the golden files pin its output.
+const templatePath = "../../checklists/release-notes.md.tmpl"
 
 func loadTemplate(t *testing.T) string {
 	t.Helper()
