@@ -1,0 +1,282 @@
+package cireport
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/octorelease/octorelease/internal/checklist"
+	"github.com/octorelease/octorelease/internal/release"
+)
+
+var at = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func item(phase, id, title, state string, roles []string, pending []string, signoffs ...release.Signoff) release.ItemView {
+	return release.ItemView{
+		Item:         checklist.Item{ID: id, Title: title, Roles: roles},
+		Phase:        phase,
+		State:        state,
+		PendingRoles: pending,
+		Signoffs:     signoffs,
+	}
+}
+
+// failingGate is a pre-release gate with one done, one waived, one unsigned
+// item (partly signed) and one whose check failed.
+func failingGate() release.GateResult {
+	check := item("pre-release", "ci-security-scans", "Passing CI and security scans", release.StateDone,
+		[]string{"security"}, nil, release.Signoff{Role: "security", By: "dave", At: at, Kind: "sign"})
+	check.LatestCheck = &release.CheckEvent{
+		CheckResult: release.CheckResult{Command: "./scan.sh", ExitCode: 2, OutputTail: "CVE-1 found\n"},
+		By:          "ci", At: at,
+	}
+	return release.GateResult{
+		Release: "v1.4.0",
+		Phase:   "pre-release",
+		Passed:  false,
+		Items: []release.ItemView{
+			item("pre-release", "acceptance-criteria", "All acceptance criteria met and PRs merged", release.StateDone,
+				[]string{"developer"}, nil, release.Signoff{Role: "developer", By: "erin", At: at, Kind: "sign"}),
+			check,
+			item("pre-release", "release-notes", "Release notes drafted", release.StatePending,
+				[]string{"product-manager", "project-manager"}, []string{"project-manager"},
+				release.Signoff{Role: "product-manager", By: "pat", At: at, Kind: "sign"}),
+			item("pre-release", "backup", "Backup | snapshot", release.StateWaived,
+				[]string{"sre"}, nil, release.Signoff{Role: "sre", By: "alice", At: at, Kind: "waive", Reason: "no database"}),
+		},
+		Blockers: []release.Blocker{
+			{Item: "ci-security-scans", Title: "Passing CI and security scans", Phase: "pre-release", Reason: "check-failed"},
+			{Item: "release-notes", Title: "Release notes drafted", Phase: "pre-release",
+				PendingRoles: []string{"project-manager"}, Reason: "unsigned"},
+		},
+	}
+}
+
+// Only the attributes and elements CI reporters read; parsed back
+// independently of the writer's types.
+type parsedSuites struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	Suites   []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Errors   int    `xml:"errors,attr"`
+		Skipped  int    `xml:"skipped,attr"`
+		Time     string `xml:"time,attr"`
+		Cases    []struct {
+			ClassName string `xml:"classname,attr"`
+			Name      string `xml:"name,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Type    string `xml:"type,attr"`
+				Body    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func parseJUnit(t *testing.T, data []byte) parsedSuites {
+	t.Helper()
+	var p parsedSuites
+	if err := xml.Unmarshal(data, &p); err != nil {
+		t.Fatalf("JUnit output does not parse: %v\n%s", err, data)
+	}
+	if len(p.Suites) != 1 {
+		t.Fatalf("got %d testsuites, want 1", len(p.Suites))
+	}
+	return p
+}
+
+func TestJUnit(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JUnit(&buf, "v1.4.0", failingGate()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`) {
+		t.Errorf("missing XML declaration:\n%s", buf.String())
+	}
+	p := parseJUnit(t, buf.Bytes())
+	s := p.Suites[0]
+	if p.Tests != 4 || p.Failures != 2 || p.Errors != 0 {
+		t.Errorf("testsuites tests/failures/errors = %d/%d/%d, want 4/2/0", p.Tests, p.Failures, p.Errors)
+	}
+	if s.Name != "octorelease gate v1.4.0 [pre-release]" || s.Tests != 4 || s.Failures != 2 || s.Skipped != 1 || s.Errors != 0 || s.Time != "0" {
+		t.Errorf("testsuite = %q tests=%d failures=%d skipped=%d errors=%d time=%q",
+			s.Name, s.Tests, s.Failures, s.Skipped, s.Errors, s.Time)
+	}
+	wantNames := []string{
+		"acceptance-criteria: All acceptance criteria met and PRs merged",
+		"ci-security-scans: Passing CI and security scans",
+		"release-notes: Release notes drafted",
+		"backup: Backup | snapshot",
+	}
+	if len(s.Cases) != len(wantNames) {
+		t.Fatalf("got %d test cases, want %d", len(s.Cases), len(wantNames))
+	}
+	for i, c := range s.Cases {
+		if c.Name != wantNames[i] || c.ClassName != "v1.4.0.pre-release" {
+			t.Errorf("case %d = %s / %q, want v1.4.0.pre-release / %q", i, c.ClassName, c.Name, wantNames[i])
+		}
+	}
+	if c := s.Cases[0]; c.Failure != nil || c.Skipped != nil {
+		t.Errorf("done item reported as failed or skipped")
+	}
+	if f := s.Cases[1].Failure; f == nil || f.Type != "check-failed" ||
+		f.Message != "ci-security-scans (pre-release) is check-failed" ||
+		!strings.Contains(f.Body, "exit code: 2") || !strings.Contains(f.Body, "CVE-1 found") {
+		t.Errorf("check-failed case failure = %+v", f)
+	}
+	if f := s.Cases[2].Failure; f == nil || f.Type != "unsigned" ||
+		f.Message != "release-notes (pre-release) is unsigned: waiting on project-manager" ||
+		f.Body != "title: Release notes drafted\npending roles: project-manager\n" {
+		t.Errorf("unsigned case failure = %+v", f)
+	}
+	if sk := s.Cases[3].Skipped; sk == nil || sk.Message != "waived: no database" || s.Cases[3].Failure != nil {
+		t.Errorf("waived case skipped = %+v", sk)
+	}
+}
+
+func TestJUnitPassedAllPhases(t *testing.T) {
+	g := failingGate()
+	g.Phase, g.Passed, g.Blockers = "", true, nil
+	var buf bytes.Buffer
+	if err := JUnit(&buf, "v1.4.0", g); err != nil {
+		t.Fatal(err)
+	}
+	s := parseJUnit(t, buf.Bytes()).Suites[0]
+	if s.Name != "octorelease gate v1.4.0 [all phases]" || s.Tests != 4 || s.Failures != 0 || s.Skipped != 1 {
+		t.Errorf("testsuite = %q tests=%d failures=%d skipped=%d", s.Name, s.Tests, s.Failures, s.Skipped)
+	}
+}
+
+func TestJUnitEscapes(t *testing.T) {
+	g := release.GateResult{
+		Release: "v1.0.0",
+		Items:   []release.ItemView{item("deploy", "x", `a <b> & "c" 'd'`+"\x1b[31m\x00", release.StatePending, []string{"sre"}, []string{"sre"})},
+		Blockers: []release.Blocker{{Item: "x", Title: `a <b> & "c"`, Phase: "deploy",
+			PendingRoles: []string{"sre"}, Reason: "unsigned"}},
+	}
+	var buf bytes.Buffer
+	if err := JUnit(&buf, "v1.0.0", g); err != nil {
+		t.Fatal(err)
+	}
+	c := parseJUnit(t, buf.Bytes()).Suites[0].Cases[0]
+	if c.Name != "x: a <b> & \"c\" 'd'\uFFFD[31m\uFFFD" {
+		t.Errorf("name round-tripped as %q", c.Name)
+	}
+}
+
+func TestJUnitKeepsBlockerMissingFromItems(t *testing.T) {
+	g := release.GateResult{Release: "v1.0.0", Blockers: []release.Blocker{
+		{Item: "monitor", Title: "Monitor", Phase: "deploy", PendingRoles: []string{"sre"}, Reason: "unsigned"},
+	}}
+	var buf bytes.Buffer
+	if err := JUnit(&buf, "v1.0.0", g); err != nil {
+		t.Fatal(err)
+	}
+	s := parseJUnit(t, buf.Bytes()).Suites[0]
+	if s.Tests != 1 || s.Failures != 1 || s.Cases[0].Name != "monitor: Monitor" {
+		t.Errorf("got %+v", s)
+	}
+}
+
+func TestStepSummary(t *testing.T) {
+	var buf bytes.Buffer
+	if err := StepSummary(&buf, "v1.4.0", failingGate()); err != nil {
+		t.Fatal(err)
+	}
+	want := "## octorelease gate: v1.4.0 (pre-release)\n" +
+		"\n" +
+		"❌ **Failed**: 2 of 4 items block the gate.\n" +
+		"\n" +
+		"| Item | Phase | State | Signed by / pending |\n" +
+		"| --- | --- | --- | --- |\n" +
+		"| `acceptance-criteria` All acceptance criteria met and PRs merged | pre-release | ✅ done | developer: erin |\n" +
+		"| `ci-security-scans` Passing CI and security scans | pre-release | ❌ check-failed | security: dave |\n" +
+		"| `release-notes` Release notes drafted | pre-release | ❌ unsigned | product-manager: pat; pending: project-manager |\n" +
+		"| `backup` Backup \\| snapshot | pre-release | ⏭️ waived | sre: alice (waived: no database) |\n" +
+		"\n"
+	if got := buf.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestStepSummaryPassed(t *testing.T) {
+	g := release.GateResult{Release: "v2.0.0", Passed: true, Items: []release.ItemView{
+		item("deploy", "monitor", "Monitor\nerror rates", release.StateDone, []string{"sre"}, nil,
+			release.Signoff{Role: "sre", By: "a|b", At: at, Kind: "sign", Forced: true}),
+	}}
+	var buf bytes.Buffer
+	if err := StepSummary(&buf, "v2.0.0", g); err != nil {
+		t.Fatal(err)
+	}
+	want := "## octorelease gate: v2.0.0 (all phases)\n" +
+		"\n" +
+		"✅ **Passed**: 1 of 1 items done or waived.\n" +
+		"\n" +
+		"| Item | Phase | State | Signed by / pending |\n" +
+		"| --- | --- | --- | --- |\n" +
+		"| `monitor` Monitor error rates | deploy | ✅ done | sre: a\\|b (forced) |\n" +
+		"\n"
+	if got := buf.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestAnnotations(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Annotations(&buf, failingGate()); err != nil {
+		t.Fatal(err)
+	}
+	want := "::error title=octorelease gate::ci-security-scans (pre-release) is check-failed\n" +
+		"::error title=octorelease gate::release-notes (pre-release) is unsigned: waiting on project-manager\n"
+	if got := buf.String(); got != want {
+		t.Errorf("annotations:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestAnnotationsPassedWritesNothing(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Annotations(&buf, release.GateResult{Passed: true}); err != nil || buf.Len() != 0 {
+		t.Errorf("got %q, %v; want nothing", buf.String(), err)
+	}
+}
+
+func TestAnnotationsEscapeData(t *testing.T) {
+	g := release.GateResult{Blockers: []release.Blocker{{Item: "x", Phase: "p%1\r\nq", Reason: "unsigned",
+		PendingRoles: []string{"a:b", "c,d"}}}}
+	var buf bytes.Buffer
+	if err := Annotations(&buf, g); err != nil {
+		t.Fatal(err)
+	}
+	// In the message only %, CR and LF are escaped; : and , stay.
+	want := "::error title=octorelease gate::x (p%251%0D%0Aq) is unsigned: waiting on a:b, c,d\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestEscapeProperty(t *testing.T) {
+	tests := map[string]string{
+		"octorelease gate": "octorelease gate",
+		"a:b,c":            "a%3Ab%2Cc",
+		"100%\r\n":         "100%25%0D%0A",
+		"%3A":              "%253A", // escaped once, not double-decoded
+	}
+	for in, want := range tests {
+		if got := escapeProperty(in); got != want {
+			t.Errorf("escapeProperty(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := escapeData("a:b,c%\n"); got != "a:b,c%25%0A" {
+		t.Errorf("escapeData = %q", got)
+	}
+}
