@@ -218,3 +218,20 @@ func TestDataJSON(t *testing.T) {
 		t.Fatalf("JSON =\n%s\nwant\n%s", b, want)
 	}
 }
+
+// From a real repository to the rendered notes. Commit hashes are stable:
+// fixed identities, dates and file contents, and no user git config.
+func TestCollectAndRender(t *testing.T) {
+	r := releaseRepo(t)
+	r.commit("fix(ui): show ✓ for signed items — ünïcødé")
+	d, err := Collect(r.dir, Data{Name: "v2.0.0", Version: "2.0.0", Type: "major", Date: "2026-11-25",
+		Summary: "Strict checklists and a v2 API.", KnownIssues: []string{"None blocking."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Render(loadTemplate(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, got)
+}
