@@ -28,6 +28,7 @@ type tree struct {
 	file              string
 	namePos           position
 	phases            []*rPhase
+	incomplete        bool // the file or a parent could not be read; don't pile on
 }
 
 type rPhase struct {
@@ -73,17 +74,24 @@ func (r *resolver) tree(name string, src source) *tree {
 	f, problems := parseFile(src.label, data)
 	r.problems = append(r.problems, problems...)
 	t := &tree{name: name, description: f.Description, file: src.label, namePos: f.pos.name}
+	t.incomplete = f.Name == "" && len(problems) > 0
 	if f.Extends != "" {
 		r.stack = append(r.stack, name)
-		t.phases = r.parent(f)
+		parent := r.parent(f)
 		r.stack = r.stack[:len(r.stack)-1]
+		if parent == nil || parent.incomplete {
+			t.incomplete = true
+		}
+		if parent != nil {
+			t.phases = parent.phases
+		}
 	}
 	r.merge(t, f)
 	return t
 }
 
-// parent resolves the checklist f extends and returns its phases.
-func (r *resolver) parent(f *File) []*rPhase {
+// parent resolves the checklist f extends; nil if it cannot be.
+func (r *resolver) parent(f *File) *tree {
 	if i := slices.Index(r.stack, f.Extends); i >= 0 {
 		cycle := append(slices.Clone(r.stack[i:]), f.Extends)
 		r.errorf(f.Path, f.pos.extends, "extends cycle: %s", strings.Join(cycle, " → "))
@@ -104,11 +112,7 @@ func (r *resolver) parent(f *File) []*rPhase {
 		r.errorf(f.Path, f.pos.extends, "extends %q: no such checklist; available: %s", f.Extends, strings.Join(names, ", "))
 		return nil
 	}
-	p := r.tree(f.Extends, src)
-	if p == nil {
-		return nil
-	}
-	return p.phases
+	return r.tree(f.Extends, src)
 }
 
 type itemLoc struct {
@@ -163,7 +167,7 @@ func (r *resolver) merge(t *tree, f *File) {
 // check enforces the rules that need the whole resolved checklist: phases and
 // items present, roles known, needs resolvable, in order and acyclic.
 func (r *resolver) check(t *tree) {
-	if len(t.phases) == 0 {
+	if len(t.phases) == 0 && !t.incomplete {
 		r.errorf(t.file, orStart(t.namePos), "checklist %q has no phases", t.name)
 	}
 	known := slices.Sorted(slices.Values(r.loader.knownRoles()))
@@ -198,6 +202,8 @@ func (r *resolver) check(t *tree) {
 					// already reported as an invalid id
 				case !ok && isPhase[n]:
 					r.errorf(it.file, at, "needs %q: that is a phase, not an item; name the items it needs", n)
+				case !ok && t.incomplete:
+					// likely in the part that could not be read; already reported
 				case !ok:
 					r.errorf(it.file, at, "needs %q: no item %q in checklist %q%s", n, n, t.name, suggest(n, ids))
 				case np > pi:
