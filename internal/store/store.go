@@ -13,6 +13,8 @@ type Store interface {
 	// Load reads a release without taking any lock. A missing release is a
 	// *errs.Error with CodeUsage; a file that does not parse, CodeRuntime.
 	Load(id string) (*release.Release, error)
+	// LoadRaw is Load plus the exact stored bytes, for `audit verify`.
+	LoadRaw(id string) ([]byte, *release.Release, error)
 	// Create writes a new release; it fails with CodeUsage if the id exists.
 	Create(r *release.Release) error
 	// Update locks the release, loads it, calls fn and, if fn returns nil and

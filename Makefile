@@ -1,0 +1,37 @@
+# octorelease — build, test, benchmark.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/octorelease/octorelease/internal/app.Version=$(VERSION)
+BIN      := bin/octorelease
+
+.PHONY: build install test fmt vet bench stress demo clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/octorelease
+
+install:
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/octorelease
+
+# The whole test suite: vet, then every test (unit, golden, testscript,
+# pseudo-terminal, multi-process, fuzz seeds) under the race detector.
+test:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+# Benchmarks: Go benchmarks and the whole-process comparison with a floor program.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The main job: a whole release walked through with the embedded checklists.
+demo: build
+	./scripts/demo.sh
+
+clean:
+	rm -rf bin

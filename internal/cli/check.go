@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/checkrun"
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+)
+
+// CheckOptions are the flags of `check`.
+type CheckOptions struct {
+	F     *Factory
+	Items []string
+	Sign  bool
+}
+
+// NewCmdCheck builds `octorelease check`.
+func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "check [ITEM...]",
+		Short: "Run the items' automated checks and record the results",
+		Long: `Run the check.run command of every item that has one (or of the named
+items) with sh -c, from the folder of the config file, each with its timeout
+(default 5m; on timeout the check and its child processes are killed). Each
+result is recorded: pass or fail, exit code, duration, the SHA-256 of the
+output and its last 20 lines. Exit 1 if any check failed.
+
+An item with a check can only be signed once its latest check passed. With
+--sign, a passing check also signs the item for each of its pending roles
+you may sign for.`,
+		Example: `  octorelease check
+  octorelease check production-deploy --sign`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Items = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runCheck(opts))
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Sign, "sign", false, "sign each item whose check passes, for every role you may sign for")
+	return cmd
+}
+
+func runCheck(o *CheckOptions) error {
+	f := o.F
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	s, r, err := f.current()
+	if err != nil {
+		return err
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	pol, err := f.Policy()
+	if err != nil {
+		return err
+	}
+	targets, err := checkTargets(r, o.Items)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	failed := 0
+	var signErr error
+	results := []map[string]any{}
+	for _, it := range targets {
+		res := runOneCheck(ctx, f, cfg.Root, r.Meta, it)
+		actor := f.Actor()
+		err := s.Update(r.Meta.ID, func(cur *release.Release) error {
+			if err := cur.RecordCheck(it.ID, actor, f.Now(), res); err != nil {
+				return err
+			}
+			r = cur
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !res.Passed {
+			failed++
+		} else if o.Sign {
+			if err := signPassed(f, it.ID, pol); err != nil {
+				fmt.Fprintf(f.IO.ErrOut, "  not signed: %v\n", err)
+				signErr = err
+			}
+		}
+		results = append(results, map[string]any{"item": it.ID, "passed": res.Passed, "exit_code": res.ExitCode,
+			"timed_out": res.TimedOut, "duration_ms": res.DurationMS, "output_sha256": res.OutputSHA256, "output_tail": res.OutputTail})
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if format != "text" {
+		if err := writeData(f.IO.Out, format, results); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return errs.Runtimef("%d of %d checks failed", failed, len(results))
+	}
+	return signErr
+}
+
+func checkTargets(r *release.Release, ids []string) ([]release.ItemView, error) {
+	v := r.Evaluate()
+	var out []release.ItemView
+	if len(ids) == 0 {
+		for _, p := range v.Phases {
+			for _, it := range p.Items {
+				if it.Check != nil {
+					out = append(out, it)
+				}
+			}
+		}
+		if len(out) == 0 {
+			return nil, errs.Usagef("no item of %s has a check", r.Meta.ID).
+				WithHint("add `check: {run: ...}` to an item of the checklist")
+		}
+		return out, nil
+	}
+	for _, id := range ids {
+		it, ok := findItem(v, id)
+		if !ok {
+			return nil, errs.Usagef("unknown item %q in %s", id, r.Meta.ID)
+		}
+		if it.Check == nil {
+			return nil, errs.Usagef("item %q has no check", id)
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it release.ItemView) release.CheckResult {
+	tty := f.IO.IsStderrTTY()
+	var progress func(time.Duration)
+	if tty {
+		progress = func(d time.Duration) {
+			fmt.Fprintf(f.IO.ErrOut, "\r⠿ %s: %s  %s ", it.ID, it.Check.Run, d.Truncate(100*time.Millisecond))
+		}
+	} else {
+		fmt.Fprintf(f.IO.ErrOut, "running check of %s: %s\n", it.ID, it.Check.Run)
+	}
+	res := checkrun.Run(ctx, checkrun.Spec{
+		Command: it.Check.Run, Dir: dir, Timeout: it.Check.EffectiveTimeout(),
+		Env: []string{"OCTORELEASE_RELEASE=" + m.ID, "OCTORELEASE_VERSION=" + m.Version, "OCTORELEASE_ITEM=" + it.ID},
+	}, progress)
+	if tty {
+		fmt.Fprint(f.IO.ErrOut, "\r\033[K")
+	}
+	d := time.Duration(res.DurationMS) * time.Millisecond
+	switch {
+	case res.Passed:
+		fmt.Fprintf(f.IO.ErrOut, "✓ check of %s passed in %s\n", it.ID, d)
+	case res.TimedOut:
+		fmt.Fprintf(f.IO.ErrOut, "✗ check of %s timed out after %s and was killed\n", it.ID, d)
+	default:
+		fmt.Fprintf(f.IO.ErrOut, "✗ check of %s failed (exit %d) in %s\n", it.ID, res.ExitCode, d)
+	}
+	if !res.Passed && res.OutputTail != "" {
+		fmt.Fprintf(f.IO.ErrOut, "%s\n", res.OutputTail)
+	}
+	return res
+}
+
+// signPassed signs an item whose check just passed, for each pending role
+// the actor may sign for.
+func signPassed(f *Factory, id string, pol release.Policy) error {
+	return f.mutate(func(r *release.Release) error {
+		it, _ := findItem(r.Evaluate(), id)
+		signed := 0
+		for _, role := range it.PendingRoles {
+			if !pol.MaySign(f.Actor(), role) {
+				continue
+			}
+			err := r.Sign(release.SignRequest{Items: []string{id}, Role: role, Actor: f.Actor(),
+				Note: "check passed", At: f.Now()}, pol)
+			if err != nil {
+				return err
+			}
+			signed++
+		}
+		if signed == 0 && len(it.PendingRoles) > 0 {
+			return errs.Policyf("%s may not sign %s for any of its pending roles", f.Actor(), id)
+		}
+		return nil
+	})
+}

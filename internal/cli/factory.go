@@ -1,0 +1,221 @@
+// Package cli holds octorelease's commands: one file per command, each with
+// an Options struct filled from flags, a NewCmdX constructor and a runX
+// function that does the work through the injected Factory.
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"os/user"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/octorelease/octorelease/checklists"
+	"github.com/octorelease/octorelease/internal/checklist"
+	"github.com/octorelease/octorelease/internal/config"
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/ui"
+)
+
+// GlobalFlags are the flags every command accepts (SPEC §7).
+type GlobalFlags struct {
+	Config      string
+	StateDir    string
+	As          string
+	Release     string
+	Output      string
+	NoColor     bool
+	LockTimeout time.Duration
+}
+
+// Factory carries the dependencies of one run. Expensive ones (config, store,
+// actor) are built on first use so that a command pays only for what it uses.
+type Factory struct {
+	IO        *iostreams.IOStreams
+	Now       func() time.Time
+	LookupEnv func(string) (string, bool)
+	Cwd       string
+	Version   string
+
+	Flags     GlobalFlags
+	flagSet   *pflag.FlagSet
+	cfg       *config.Config
+	actor     string
+	gitEmailF func() string // overridable in tests
+}
+
+// NewFactory returns a Factory for the real process.
+func NewFactory(io *iostreams.IOStreams, version string) *Factory {
+	cwd, _ := os.Getwd()
+	return &Factory{
+		IO:        io,
+		Now:       func() time.Time { return time.Now().UTC() },
+		LookupEnv: os.LookupEnv,
+		Cwd:       cwd,
+		Version:   version,
+	}
+}
+
+func (f *Factory) getenv(k string) string {
+	v, _ := f.LookupEnv(k)
+	return v
+}
+
+// Config loads the configuration once.
+func (f *Factory) Config() (*config.Config, error) {
+	if f.cfg != nil {
+		return f.cfg, nil
+	}
+	path := f.Flags.Config
+	if path == "" {
+		path = f.getenv("OCTORELEASE_CONFIG")
+	}
+	cfg, err := config.Load(config.LoadOptions{
+		Cwd: f.Cwd, ConfigPath: path, Flags: f.flagSet, LookupEnv: f.LookupEnv,
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.cfg = cfg
+	return cfg, nil
+}
+
+// Loader returns the checklist loader for the configured folder.
+func (f *Factory) Loader() (*checklist.Loader, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	return &checklist.Loader{Embedded: checklists.FS, Dir: cfg.ChecklistsDir, Roles: cfg.RoleIDs()}, nil
+}
+
+// Store opens the state store.
+func (f *Factory) Store() (store.Store, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	return store.NewFileStore(cfg.StateDir, store.Options{
+		LockTimeout: cfg.LockTimeout, Actor: f.Actor(), Now: f.Now,
+	}), nil
+}
+
+// Policy is the sign-off policy from the config.
+func (f *Factory) Policy() (release.Policy, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return release.Policy{}, err
+	}
+	return release.Policy{Members: cfg.Members(), SeparationOfDuties: cfg.SeparationOfDuties}, nil
+}
+
+// Actor is who is acting (SPEC §5): --as, OCTORELEASE_ACTOR, git config
+// user.email, the OS user name.
+func (f *Factory) Actor() string {
+	if f.actor != "" {
+		return f.actor
+	}
+	for _, get := range []func() string{
+		func() string { return f.Flags.As },
+		func() string { return f.getenv("OCTORELEASE_ACTOR") },
+		f.gitEmail,
+		osUser,
+	} {
+		if a := strings.TrimSpace(get()); a != "" {
+			f.actor = a
+			return a
+		}
+	}
+	f.actor = "unknown"
+	return f.actor
+}
+
+func (f *Factory) gitEmail() string {
+	if f.gitEmailF != nil {
+		return f.gitEmailF()
+	}
+	out, err := exec.Command("git", "-C", f.Cwd, "config", "user.email").Output()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+// Theme is the style set for stdout.
+func (f *Factory) Theme() ui.Theme { return ui.NewTheme(f.IO.ColorEnabled()) }
+
+// ReleaseID resolves the release a command acts on (SPEC §7): -r, then
+// OCTORELEASE_RELEASE, then the only in-progress release.
+func (f *Factory) ReleaseID(s store.Store) (string, error) {
+	id := f.Flags.Release
+	if id == "" {
+		id = f.getenv("OCTORELEASE_RELEASE")
+	}
+	if id != "" {
+		return normaliseID(id), nil
+	}
+	active, err := activeReleases(s)
+	if err != nil {
+		return "", err
+	}
+	switch len(active) {
+	case 0:
+		return "", errs.Usagef("no release in progress").WithHint("start one with `octorelease start VERSION`, or name one with -r")
+	case 1:
+		return active[0], nil
+	}
+	return "", errs.Usagef("%d releases in progress: %s", len(active), strings.Join(active, ", ")).
+		WithHint("name one with -r ID or OCTORELEASE_RELEASE")
+}
+
+// normaliseID lets "1.4.0" name the release "v1.4.0".
+func normaliseID(id string) string {
+	if id != "" && id[0] >= '0' && id[0] <= '9' {
+		return "v" + id
+	}
+	return id
+}
+
+// activeReleases lists in-progress (and incident) releases and incident runs
+// using the store's status index, so the cost does not grow with history.
+func activeReleases(s store.Store) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, st := range []string{release.StatusInProgress} {
+		ids, err := s.IDsWithStatus(st)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			r, err := s.Load(id)
+			if err != nil {
+				if errs.Code(err) == errs.CodeUsage { // marker without a file: ignore
+					continue
+				}
+				return nil, err
+			}
+			if r.Status() == st {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/cireport"
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/release"
+)
+
+// GateOptions are the flags of `gate`.
+type GateOptions struct {
+	F     *Factory
+	Phase string
+	Items []string
+	JUnit string
+}
+
+// NewCmdGate builds `octorelease gate`.
+func NewCmdGate(f *Factory, runF func(*GateOptions) error) *cobra.Command {
+	opts := &GateOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "gate",
+		Short: "CI check: exit 0 when a gate is passed, 3 when not",
+		Long: `Check whether every item of phase P and the phases before it (all phases
+without --phase; just the named items with --item) is done or waived. Exit 0
+when passed, 3 when not (each blocker is listed with its missing roles and
+why: unsigned, check-missing or check-failed), 1 when the release cannot be
+read. gate only reads: it never waits for a writer's lock.
+
+--junit FILE writes a JUnit XML report (one testcase per item). When
+GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it; when
+GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
+		Example: `  octorelease gate --phase pre-release
+  octorelease gate --item qa-signoff --item ci-security-scans
+  octorelease gate --junit reports/octorelease.xml -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runGate(opts))
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Phase, "phase", "p", "", "gate this phase and every earlier one")
+	cmd.Flags().StringArrayVar(&opts.Items, "item", nil, "gate just this item (repeatable)")
+	cmd.Flags().StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file")
+	return cmd
+}
+
+type gateJSON struct {
+	Release  string        `json:"release" yaml:"release"`
+	Phase    string        `json:"phase" yaml:"phase"`
+	Passed   bool          `json:"passed" yaml:"passed"`
+	Blockers []blockerJSON `json:"blockers" yaml:"blockers"`
+	Waived   []string      `json:"waived" yaml:"waived"`
+	Items    int           `json:"items" yaml:"items"`
+}
+
+type blockerJSON struct {
+	Item         string   `json:"item" yaml:"item"`
+	Title        string   `json:"title" yaml:"title"`
+	Phase        string   `json:"phase" yaml:"phase"`
+	PendingRoles []string `json:"pending_roles" yaml:"pending_roles"`
+	Reason       string   `json:"reason" yaml:"reason"`
+}
+
+func runGate(o *GateOptions) error {
+	f := o.F
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	if o.Phase != "" && len(o.Items) > 0 {
+		return errs.Usagef("--phase and --item cannot be combined")
+	}
+	_, r, err := f.current()
+	if err != nil {
+		return err
+	}
+	g, err := r.Gate(o.Phase, o.Items)
+	if err != nil {
+		return err
+	}
+	if err := writeCIReports(f, o.JUnit, r.Meta.ID, g); err != nil {
+		return err
+	}
+	if format != "text" {
+		out := gateJSON{Release: g.Release, Phase: g.Phase, Passed: g.Passed, Blockers: []blockerJSON{},
+			Waived: []string{}, Items: len(g.Items)}
+		for _, b := range g.Blockers {
+			out.Blockers = append(out.Blockers, blockerJSON{b.Item, b.Title, b.Phase, orEmpty(b.PendingRoles), b.Reason})
+		}
+		for _, it := range g.Items {
+			if it.State == release.StateWaived {
+				out.Waived = append(out.Waived, it.ID)
+			}
+		}
+		if err := writeData(f.IO.Out, format, out); err != nil {
+			return err
+		}
+	} else {
+		rd, err := f.renderer()
+		if err != nil {
+			return err
+		}
+		if err := rd.Gate(g); err != nil {
+			return err
+		}
+	}
+	if !g.Passed {
+		return errs.Gatef("gate not passed: %d blocking item(s) in %s", len(g.Blockers), g.Release)
+	}
+	return nil
+}
+
+// writeCIReports writes the JUnit file, the GitHub step summary and the
+// GitHub annotations, each only when asked for.
+func writeCIReports(f *Factory, junit, id string, g release.GateResult) error {
+	if junit != "" {
+		var buf bytes.Buffer
+		if err := cireport.JUnit(&buf, id, g); err != nil {
+			return err
+		}
+		if !filepath.IsAbs(junit) {
+			junit = filepath.Join(f.Cwd, junit)
+		}
+		if err := os.MkdirAll(filepath.Dir(junit), 0o755); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(junit, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write JUnit report: %w", err)
+		}
+	}
+	if path := f.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var buf bytes.Buffer
+		if err := cireport.StepSummary(&buf, id, g); err != nil {
+			return err
+		}
+		sf, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("append step summary: %w", err)
+		}
+		_, werr := sf.Write(buf.Bytes())
+		if cerr := sf.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("append step summary: %w", werr)
+		}
+	}
+	if f.getenv("GITHUB_ACTIONS") == "true" {
+		return cireport.Annotations(f.IO.Out, g)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+)
+
+// IncidentOptions are the flags of `incident`.
+type IncidentOptions struct {
+	F      *Factory
+	Reason string
+}
+
+// NewCmdIncident builds `octorelease incident`.
+func NewCmdIncident(f *Factory, runF func(*IncidentOptions) error) *cobra.Command {
+	opts := &IncidentOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "incident --reason TEXT",
+		Short: "Open the rollback and incident playbook for a release",
+		Long: `Open an incident run of the incident checklist for the release (id
+<release>-incident-<n>) and set the release's status to incident. The last
+known-good release (the latest released one before it that was never rolled
+back) is printed: that is what a rollback redeploys.
+
+The incident run is a checklist like any other: use status, sign, waive,
+walk, gate and log on it with -r. Signing its rollback item marks the release
+rolled-back; finish on the incident run closes it.`,
+		Example: `  octorelease incident -r v1.4.0 --reason "checkout errors at 5% after deploy"
+  octorelease sign incident-response -r v1.4.0-incident-1 --role sre
+  octorelease sign rollback -r v1.4.0-incident-1 --role sre --note "redeployed v1.3.2"`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runIncident(opts))
+		},
+	}
+	cmd.Flags().StringVar(&opts.Reason, "reason", "", "what went wrong (required)")
+	return cmd
+}
+
+func runIncident(o *IncidentOptions) error {
+	f := o.F
+	if o.Reason == "" {
+		return errs.Usagef("incident needs --reason")
+	}
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	s, r, err := f.current()
+	if err != nil {
+		return err
+	}
+	if r.Meta.Parent != "" {
+		return errs.Usagef("%s is itself an incident run; open the incident on %s", r.Meta.ID, r.Meta.Parent)
+	}
+	switch st := r.Status(); st {
+	case release.StatusInProgress, release.StatusReleased:
+	default:
+		return errs.Policyf("%s is %s: an incident can be opened on a release in progress or released", r.Meta.ID, st)
+	}
+	loader, err := f.Loader()
+	if err != nil {
+		return err
+	}
+	cl, err := loader.Load("incident")
+	if err != nil {
+		return err
+	}
+	id := release.IncidentID(r.Meta.ID, len(incidentsOf(s, r.Meta.ID))+1)
+	inc := release.New(release.Meta{ID: id, Version: r.Meta.Version, Type: "incident", Parent: r.Meta.ID,
+		Summary: o.Reason, CreatedAt: f.Now(), CreatedBy: f.Actor()}, *cl)
+	// The parent's status changes first: if that is refused, no incident run is left behind.
+	err = s.Update(r.Meta.ID, func(p *release.Release) error {
+		return p.SetStatus(release.StatusIncident, f.Actor(), o.Reason, id, f.Now())
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.Create(inc); err != nil {
+		return err
+	}
+	good, err := lastKnownGood(s, r.Meta.Version)
+	if err != nil {
+		return err
+	}
+	if format != "text" {
+		return writeData(f.IO.Out, format, map[string]any{"incident": id, "release": r.Meta.ID,
+			"reason": o.Reason, "last_known_good": good})
+	}
+	fmt.Fprintf(f.IO.ErrOut, "✓ opened incident %s for %s: %s\n", id, r.Meta.ID, o.Reason)
+	if good != "" {
+		fmt.Fprintf(f.IO.ErrOut, "last known-good release: %s — rolling back means redeploying %s and signing `rollback` on %s\n", good, good, id)
+	} else {
+		fmt.Fprintf(f.IO.ErrOut, "no earlier release that was never rolled back: there is no known-good release to roll back to\n")
+	}
+	fmt.Fprintf(f.IO.ErrOut, "next: `octorelease next -r %s` shows what you can do\n", id)
+	fmt.Fprintln(f.IO.Out, id)
+	return nil
+}
+
+// lastKnownGood is the latest released version below version; a release
+// rolled back no longer has status released, so it is skipped.
+func lastKnownGood(s store.Store, version string) (string, error) {
+	ids, err := s.IDsWithStatus(release.StatusReleased)
+	if err != nil {
+		return "", err
+	}
+	type cand struct{ id, version string }
+	var cands []cand
+	for _, id := range ids {
+		if _, v, err := release.ParseVersion(id); err == nil && release.CompareVersions(v, version) < 0 {
+			cands = append(cands, cand{id, v})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return release.CompareVersions(cands[i].version, cands[j].version) > 0 })
+	for _, c := range cands {
+		r, err := s.Load(c.id)
+		if err == nil && r.Status() == release.StatusReleased && !wasRolledBack(r) {
+			return c.id, nil
+		}
+	}
+	return "", nil
+}
+
+func wasRolledBack(r *release.Release) bool {
+	for _, e := range r.Events {
+		if e.Kind == release.EventStatus && e.Status == release.StatusRolledBack {
+			return true
+		}
+	}
+	return false
+}

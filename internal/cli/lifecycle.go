@@ -1,0 +1,289 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/ui"
+)
+
+// NewCmdFinish builds `octorelease finish`.
+func NewCmdFinish(f *Factory, runF func(*Factory) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "finish",
+		Short: "Mark the release released (or close an incident run)",
+		Long: `Mark the release released. Every item must be done or waived; otherwise the
+blockers are listed and the exit code is 3. On an incident run, finish closes
+the incident: its release returns to the status it had before, unless the
+incident rolled it back.`,
+		Example: "  octorelease finish\n  octorelease finish -r v1.4.0-incident-1",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(f)
+			}
+			return asRuntime(runFinish(f))
+		},
+	}
+}
+
+func runFinish(f *Factory) error {
+	s, r, err := f.current()
+	if err != nil {
+		return err
+	}
+	if g, err := r.Gate("", nil); err == nil && !g.Passed {
+		rd, err := f.renderer()
+		if err != nil {
+			return err
+		}
+		rd.W = f.IO.ErrOut
+		if err := rd.Gate(g); err != nil {
+			return err
+		}
+		return errs.Gatef("%s is not complete: %d items blocking", r.Meta.ID, len(g.Blockers)).
+			WithHint("`octorelease status --pending` shows what is left")
+	}
+	err = f.mutate(func(r *release.Release) error {
+		return r.SetStatus(release.StatusReleased, f.Actor(), "", "", f.Now())
+	})
+	if err != nil || r.Meta.Parent == "" {
+		return err
+	}
+	// An incident closed without a rollback gives its release back the status it had.
+	parent, err := s.Load(r.Meta.Parent)
+	if err != nil || parent.Status() != release.StatusIncident {
+		return err
+	}
+	return f.setParentStatus(s, r, previousStatus(parent), "incident "+r.Meta.ID+" closed")
+}
+
+// previousStatus is the status a release had before its latest incident.
+func previousStatus(r *release.Release) string {
+	prev := release.StatusInProgress
+	for _, e := range r.Events {
+		if e.Kind == release.EventStatus && e.Status != release.StatusIncident {
+			prev = e.Status
+		}
+	}
+	return prev
+}
+
+// NewCmdAbort builds `octorelease abort`.
+func NewCmdAbort(f *Factory, runF func(*Factory, string) error) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "abort --reason TEXT",
+		Short:   "Mark the release aborted",
+		Example: `  octorelease abort --reason "superseded by 1.4.1"`,
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(f, reason)
+			}
+			return asRuntime(func() error {
+				if reason == "" {
+					return errs.Usagef("abort needs --reason")
+				}
+				return f.mutate(func(r *release.Release) error {
+					return r.SetStatus(release.StatusAborted, f.Actor(), reason, "", f.Now())
+				})
+			}())
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the release is aborted (required)")
+	return cmd
+}
+
+// NewCmdList builds `octorelease list`.
+func NewCmdList(f *Factory, runF func(*Factory, bool) error) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List releases (in progress, or all) with type, status and progress",
+		Example: "  octorelease list\n  octorelease list --all -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(f, all)
+			}
+			return asRuntime(runList(f, all))
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "include released, aborted and rolled-back releases")
+	return cmd
+}
+
+type listJSON struct {
+	releaseJSON `yaml:",inline"`
+	Done        int `json:"done" yaml:"done"`
+	Total       int `json:"total" yaml:"total"`
+}
+
+func runList(f *Factory, all bool) error {
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	var ids []string
+	if all {
+		ids, err = s.IDs()
+	} else {
+		ids, err = activeOrIncident(f, s)
+	}
+	if err != nil {
+		return err
+	}
+	rows := []listJSON{}
+	for _, id := range ids {
+		r, err := s.Load(id)
+		if err != nil {
+			return err
+		}
+		if st := r.Status(); !all && st != release.StatusInProgress && st != release.StatusIncident {
+			continue // a stale index marker
+		}
+		done, total := progress(r.Evaluate())
+		rows = append(rows, listJSON{releaseView(r, nil), done, total})
+	}
+	if format != "text" {
+		return writeData(f.IO.Out, format, rows)
+	}
+	rd, err := f.renderer()
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "no releases in progress (`octorelease list --all` shows finished ones)")
+		return nil
+	}
+	t := &ui.Table{TTY: rd.TTY}
+	if rd.TTY {
+		th := rd.Theme
+		t.Row(th.Heading("ID"), th.Heading("TYPE"), th.Heading("STATUS"), th.Heading("PROGRESS"), th.Heading("STARTED"), th.Heading("BY"))
+	}
+	for _, row := range rows {
+		t.Row(row.ID, row.Type, rd.Theme.State(row.Status), rd.Theme.Progress(row.Done, row.Total, rd.TTY),
+			ui.Time(row.CreatedAt, rd.Now, rd.TTY), row.CreatedBy)
+	}
+	return t.Render(f.IO.Out, "")
+}
+
+func progress(v release.View) (done, total int) {
+	for _, p := range v.Phases {
+		for _, it := range p.Items {
+			total++
+			if it.State == release.StateDone || it.State == release.StateWaived {
+				done++
+			}
+		}
+	}
+	return done, total
+}
+
+// activeOrIncident lists what is open: releases and incident runs in
+// progress, and releases in incident.
+func activeOrIncident(f *Factory, s interface {
+	IDsWithStatus(string) ([]string, error)
+}) ([]string, error) {
+	var out []string
+	for _, st := range []string{release.StatusInProgress, release.StatusIncident} {
+		ids, err := s.IDsWithStatus(st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+	}
+	return dedupe(out), nil
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// NewCmdLog builds `octorelease log`.
+func NewCmdLog(f *Factory, runF func(*Factory) error) *cobra.Command {
+	return &cobra.Command{
+		Use:     "log",
+		Short:   "Show the release's events, oldest first",
+		Example: "  octorelease log\n  octorelease log -r v1.4.0 -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(f)
+			}
+			return asRuntime(runLog(f))
+		},
+	}
+}
+
+func runLog(f *Factory) error {
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	_, r, err := f.current()
+	if err != nil {
+		return err
+	}
+	if format != "text" {
+		return writeData(f.IO.Out, format, r.Events)
+	}
+	rd, err := f.renderer()
+	if err != nil {
+		return err
+	}
+	t := &ui.Table{TTY: rd.TTY}
+	for _, e := range r.Events {
+		t.Row(fmt.Sprint(e.Seq), ui.Time(e.At, rd.Now, rd.TTY), e.Actor, rd.Theme.Heading(e.Kind), describeEvent(rd, e))
+	}
+	return t.Render(f.IO.Out, "")
+}
+
+func describeEvent(rd ui.Renderer, e release.Event) string {
+	var parts []string
+	if e.Item != "" {
+		parts = append(parts, e.Item)
+	}
+	if e.Role != "" {
+		parts = append(parts, "as "+rd.RoleName(e.Role))
+	}
+	if e.Status != "" {
+		parts = append(parts, "→ "+rd.Theme.State(e.Status))
+	}
+	if e.Forced {
+		parts = append(parts, rd.Theme.Forced("forced"))
+	}
+	if e.Check != nil {
+		res := rd.Theme.Done("passed")
+		if !e.Check.Passed {
+			res = rd.Theme.Failed("failed")
+		}
+		parts = append(parts, fmt.Sprintf("check %s (exit %d)", res, e.Check.ExitCode))
+	}
+	for _, x := range []struct{ k, v string }{{"reason", e.Reason}, {"note", e.Note}, {"link", e.Link}} {
+		if x.v != "" {
+			parts = append(parts, x.k+": "+x.v)
+		}
+	}
+	if len(e.Evidence) > 0 {
+		parts = append(parts, "evidence: "+strings.Join(e.Evidence, " "))
+	}
+	return strings.Join(parts, "  ")
+}

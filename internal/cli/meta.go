@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+)
+
+// NewCmdVersion prints the build's version.
+func NewCmdVersion(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the octorelease version",
+		Args:  cobra.NoArgs,
+		RunE: wrapRun(func() error {
+			format, err := f.outputFormat("json", "yaml")
+			if err != nil {
+				return err
+			}
+			if format != "text" {
+				return writeData(f.IO.Out, format, map[string]string{"version": f.Version, "go": runtime.Version()})
+			}
+			_, err = fmt.Fprintf(f.IO.Out, "octorelease %s (%s)\n", f.Version, runtime.Version())
+			return err
+		}),
+	}
+}
+
+// NewCmdCompletion writes shell completion scripts.
+func NewCmdCompletion(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "completion bash|zsh|fish|powershell",
+		Short: "Generate a shell completion script",
+		Long: `Generate a completion script for your shell.
+
+  bash:        source <(octorelease completion bash)
+  zsh:         octorelease completion zsh > "${fpath[1]}/_octorelease"
+  fish:        octorelease completion fish > ~/.config/fish/completions/octorelease.fish
+  powershell:  octorelease completion powershell | Out-String | Invoke-Expression`,
+		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := cmd.Root()
+			out := f.IO.Out
+			switch args[0] {
+			case "bash":
+				return asRuntime(root.GenBashCompletionV2(out, true))
+			case "zsh":
+				return asRuntime(root.GenZshCompletion(out))
+			case "fish":
+				return asRuntime(root.GenFishCompletion(out, true))
+			default:
+				return asRuntime(root.GenPowerShellCompletionWithDesc(out))
+			}
+		},
+	}
+}
+
+const exitCodesHelp = `octorelease exits with one of these codes (SPEC §9):
+
+  0  success; the gate passed
+  1  runtime failure: I/O, a state file that does not parse, a failed check,
+     a tampered event chain, a lock that could not be taken in time
+  2  usage or invalid input: bad flag, unknown release, item or role, invalid
+     checklist YAML or config, no terminal for 'walk'
+  3  gate not passed, or release incomplete ('gate', 'finish')
+  4  refused by policy: not a member of the role, out of order, separation of
+     duties, waiving a required item, signing an item whose check has not passed
+
+Errors are printed to stderr as one line "octorelease: <message>", sometimes
+followed by a "hint:" line. Data goes to stdout.`
+
+func addHelpTopics(root *cobra.Command) {
+	topic := &cobra.Command{
+		Use:   "exit-codes",
+		Short: "Exit codes and what they mean",
+		Long:  exitCodesHelp,
+		Run:   func(cmd *cobra.Command, _ []string) { _ = cmd.Help() },
+		// A help topic: shown by `octorelease help exit-codes`, not as a command.
+		Hidden: true,
+	}
+	topic.SetHelpFunc(func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), c.Long) })
+	root.AddCommand(topic)
+}

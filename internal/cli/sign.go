@@ -1,0 +1,252 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+)
+
+// SignOptions are the flags of `sign`.
+type SignOptions struct {
+	F        *Factory
+	Items    []string
+	Role     string
+	Note     string
+	Evidence []string
+	Force    bool
+	Reason   string
+}
+
+// NewCmdSign builds `octorelease sign` (alias `done`).
+func NewCmdSign(f *Factory, runF func(*SignOptions) error) *cobra.Command {
+	opts := &SignOptions{F: f}
+	cmd := &cobra.Command{
+		Use:     "sign ITEM...",
+		Aliases: []string{"done"},
+		Short:   "Record your sign-off of one or more items",
+		Long: `Record the actor's sign-off of each ITEM for a role. --role may be left out
+when you are a member of exactly one of the item's roles (or the item has a
+single role). Items are signed in order: an item of a later phase, or one
+whose needs are incomplete, is refused (exit 4) unless --force --reason is
+given, which is recorded and shown in status. Several items are signed all
+or none.`,
+		Example: `  octorelease sign qa-signoff --role qa --evidence https://ci.example.com/run/42
+  octorelease sign staging-deploy --role sre --note "smoke tests green"
+  octorelease done capacity rollback-plan --as alice
+  octorelease sign production-deploy --force --reason "staging outage, approved by CTO"`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Items = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runSign(opts))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Role, "role", "", "role you sign for")
+	fl.StringVar(&opts.Note, "note", "", "a note recorded with the sign-off")
+	fl.StringArrayVar(&opts.Evidence, "evidence", nil, "a link to evidence (repeatable)")
+	fl.BoolVar(&opts.Force, "force", false, "sign out of order (needs --reason; recorded as forced)")
+	fl.StringVar(&opts.Reason, "reason", "", "why the sign-off is forced")
+	return cmd
+}
+
+func runSign(o *SignOptions) error {
+	f := o.F
+	if o.Force && o.Reason == "" {
+		return errs.Usagef("--force needs --reason")
+	}
+	if o.Reason != "" && !o.Force {
+		return errs.Usagef("--reason is only used with --force; use --note for a note")
+	}
+	if o.Role != "" {
+		if err := f.checkRole(o.Role); err != nil {
+			return err
+		}
+	}
+	pol, err := f.Policy()
+	if err != nil {
+		return err
+	}
+	req := release.SignRequest{Items: o.Items, Role: o.Role, Actor: f.Actor(), Note: o.Note,
+		Evidence: o.Evidence, Force: o.Force, Reason: o.Reason, At: f.Now()}
+	return f.mutate(func(r *release.Release) error { return r.Sign(req, pol) })
+}
+
+// mutate applies fn to the current release under its lock, reports what
+// was recorded, and follows through on incident rules.
+func (f *Factory) mutate(fn func(r *release.Release) error) error {
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	id, err := f.ReleaseID(s)
+	if err != nil {
+		return err
+	}
+	var before int
+	var after *release.Release
+	err = s.Update(id, func(r *release.Release) error {
+		before = len(r.Events)
+		if err := fn(r); err != nil {
+			return err
+		}
+		after = r
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	f.reportEvents(after, after.Events[before:])
+	return f.followIncident(s, after, after.Events[before:])
+}
+
+// reportEvents prints one ✓ line per recorded event and any phase it opened.
+func (f *Factory) reportEvents(r *release.Release, events []release.Event) {
+	cfg, _ := f.Config()
+	name := func(id string) string {
+		if cfg == nil {
+			return id
+		}
+		return cfg.RoleName(id)
+	}
+	for _, e := range events {
+		switch e.Kind {
+		case release.EventSign:
+			forced := ""
+			if e.Forced {
+				forced = " (forced)"
+			}
+			fmt.Fprintf(f.IO.ErrOut, "✓ %s signed %s as %s%s\n", e.Actor, e.Item, name(e.Role), forced)
+		case release.EventWaive:
+			fmt.Fprintf(f.IO.ErrOut, "✓ %s waived %s for %s: %s\n", e.Actor, e.Item, name(e.Role), e.Reason)
+		case release.EventRevoke:
+			fmt.Fprintf(f.IO.ErrOut, "✓ %s revoked %s for %s: %s\n", e.Actor, e.Item, name(e.Role), e.Reason)
+		case release.EventStatus:
+			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.ID, e.Status)
+		}
+	}
+	v := r.Evaluate()
+	for i, p := range v.Phases {
+		if !p.Complete {
+			if i > 0 && v.Phases[i-1].Complete && len(events) > 0 && events[0].Kind != release.EventStatus {
+				fmt.Fprintf(f.IO.ErrOut, "phase %q is open: `octorelease next` shows what you can do\n", p.ID)
+			}
+			return
+		}
+	}
+	if len(v.Phases) > 0 && r.Status() == release.StatusInProgress {
+		fmt.Fprintf(f.IO.ErrOut, "every item of %s is done: run `octorelease finish`\n", r.Meta.ID)
+	}
+}
+
+// followIncident: signing an incident run's rollback item marks its release
+// rolled back (SPEC §7).
+func (f *Factory) followIncident(s store.Store, r *release.Release, events []release.Event) error {
+	if r.Meta.Parent == "" {
+		return nil
+	}
+	for _, e := range events {
+		if e.Kind == release.EventSign && e.Item == "rollback" {
+			v := r.Evaluate()
+			if it, ok := findItem(v, "rollback"); ok && it.State == release.StateDone {
+				return f.setParentStatus(s, r, release.StatusRolledBack, e.Note)
+			}
+		}
+	}
+	return nil
+}
+
+func (f *Factory) setParentStatus(s store.Store, incident *release.Release, status, reason string) error {
+	if reason == "" {
+		reason = "incident " + incident.Meta.ID
+	}
+	err := s.Update(incident.Meta.Parent, func(p *release.Release) error {
+		if p.Status() == status {
+			return nil
+		}
+		return p.SetStatus(status, f.Actor(), reason, incident.Meta.ID, f.Now())
+	})
+	if err == nil {
+		fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", incident.Meta.Parent, status)
+	}
+	return err
+}
+
+func findItem(v release.View, id string) (release.ItemView, bool) {
+	for _, p := range v.Phases {
+		for _, it := range p.Items {
+			if it.ID == id {
+				return it, true
+			}
+		}
+	}
+	return release.ItemView{}, false
+}
+
+// ActionOptions are the flags of `waive` and `revoke`.
+type ActionOptions struct {
+	F      *Factory
+	Item   string
+	Role   string
+	Reason string
+}
+
+// NewCmdWaive builds `octorelease waive`.
+func NewCmdWaive(f *Factory, runF func(*ActionOptions) error) *cobra.Command {
+	return newActionCmd(f, runF, "waive", "Complete an optional item without doing it",
+		`Waive an optional item ("if needed", "if applicable") for a role, with a
+reason. Waiving a required item is refused (exit 4).`,
+		`  octorelease waive backup --role sre --reason "stateless service, nothing to back up"`,
+		func(r *release.Release, req release.ActionRequest, pol release.Policy) error { return r.Waive(req, pol) })
+}
+
+// NewCmdRevoke builds `octorelease revoke`.
+func NewCmdRevoke(f *Factory, runF func(*ActionOptions) error) *cobra.Command {
+	return newActionCmd(f, runF, "revoke", "Withdraw a sign-off or waiver (recorded, not erased)",
+		`Withdraw a role's sign-off or waiver of an item, with a reason. The original
+sign-off stays in the log; the item becomes pending again.`,
+		`  octorelease revoke qa-signoff --role qa --reason "regression found in checkout"`,
+		func(r *release.Release, req release.ActionRequest, pol release.Policy) error { return r.Revoke(req, pol) })
+}
+
+func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long, example string,
+	act func(*release.Release, release.ActionRequest, release.Policy) error) *cobra.Command {
+	opts := &ActionOptions{F: f}
+	cmd := &cobra.Command{
+		Use:     verb + " ITEM --role ROLE --reason TEXT",
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Item = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(func() error {
+				if opts.Reason == "" {
+					return errs.Usagef("%s needs --reason", verb)
+				}
+				if err := f.checkRole(opts.Role); err != nil {
+					return err
+				}
+				pol, err := f.Policy()
+				if err != nil {
+					return err
+				}
+				req := release.ActionRequest{Item: opts.Item, Role: opts.Role, Actor: f.Actor(), Reason: opts.Reason, At: f.Now()}
+				return f.mutate(func(r *release.Release) error { return act(r, req, pol) })
+			}())
+		},
+	}
+	cmd.Flags().StringVar(&opts.Role, "role", "", "role of the sign-off (required)")
+	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why (required)")
+	_ = cmd.MarkFlagRequired("role")
+	return cmd
+}

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+)
+
+// StartOptions are the flags of `start`.
+type StartOptions struct {
+	F       *Factory
+	Version string
+	Type    string
+	Summary string
+	NoWalk  bool
+}
+
+// NewCmdStart builds `octorelease start`.
+func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
+	opts := &StartOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "start VERSION",
+		Short: "Open a release and walk through its checklist",
+		Long: `Open a release of VERSION (a semantic version, with or without a leading v;
+1.4.0 and v1.4.0 name the same release, v1.4.0). The checklist of the release
+type is copied into the release, so later edits of the YAML do not change a
+release in flight.
+
+Without --type, the type is inferred from the latest released version
+(1.3.2 → 1.4.0 is minor); with no earlier release, --type is required (on a
+terminal you are asked). On a terminal, start goes on into 'walk' unless
+--no-walk is given.`,
+		Example: `  octorelease start 1.4.0 --summary "Faster search"
+  octorelease start 2.0.0 --type major --no-walk
+  octorelease start v1.3.3 --type patch`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Version = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runStart(opts))
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Type, "type", "t", "", "release type: patch, minor or major (a checklist name)")
+	cmd.Flags().StringVar(&opts.Summary, "summary", "", "one-line summary of the release (used in release notes)")
+	cmd.Flags().BoolVar(&opts.NoWalk, "no-walk", false, "do not go on into the interactive walk")
+	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"patch", "minor", "major"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+var releaseTypes = []string{"patch", "minor", "major"}
+
+func runStart(o *StartOptions) error {
+	f := o.F
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	id, version, err := release.ParseVersion(o.Version)
+	if err != nil {
+		return err
+	}
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	typ := o.Type
+	if typ == "" {
+		if typ, err = inferType(s, version); err != nil {
+			if !f.IO.CanPrompt() || format != "text" {
+				return err
+			}
+			if typ, err = promptType(f, version); err != nil {
+				return err
+			}
+		}
+	}
+	if typ == "incident" || typ == "base" {
+		return errs.Usagef("release type %q cannot be started; use patch, minor or major", typ)
+	}
+	loader, err := f.Loader()
+	if err != nil {
+		return err
+	}
+	cl, err := loader.Load(typ)
+	if err != nil {
+		return err
+	}
+	r := release.New(release.Meta{ID: id, Version: version, Type: typ, Summary: o.Summary,
+		CreatedAt: f.Now(), CreatedBy: f.Actor()}, *cl)
+	if err := s.Create(r); err != nil {
+		return err
+	}
+	items := len(cl.ItemIDs())
+	fmt.Fprintf(f.IO.ErrOut, "✓ opened release %s (%s): %d items in %d phases, checklist from %s\n",
+		id, typ, items, len(cl.Phases), cl.Source)
+	if format != "text" {
+		return writeData(f.IO.Out, format, statusView(r, r.Evaluate(), nil))
+	}
+	if f.IO.CanPrompt() && !o.NoWalk {
+		if err := renderChecklist(f, cl); err != nil {
+			return err
+		}
+		fmt.Fprintln(f.IO.Out)
+		f.Flags.Release = id
+		return runWalk(&WalkOptions{F: f})
+	}
+	fmt.Fprintf(f.IO.Out, "%s\n", id)
+	fmt.Fprintf(f.IO.ErrOut, "next: `octorelease next` shows what you can sign; `octorelease status` shows everything\n")
+	return nil
+}
+
+// inferType compares version with the latest released version. The store's
+// status index keeps this independent of how many other releases exist.
+func inferType(s store.Store, version string) (string, error) {
+	ids, err := s.IDsWithStatus(release.StatusReleased)
+	if err != nil {
+		return "", err
+	}
+	type cand struct{ id, version string }
+	var cands []cand
+	for _, id := range ids {
+		if _, v, err := release.ParseVersion(id); err == nil {
+			cands = append(cands, cand{id, v})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return release.CompareVersions(cands[i].version, cands[j].version) > 0 })
+	for _, c := range cands {
+		if release.CompareVersions(c.version, version) >= 0 {
+			continue
+		}
+		r, err := s.Load(c.id)
+		if err != nil || r.Status() != release.StatusReleased {
+			continue
+		}
+		return release.InferType(c.version, version)
+	}
+	return "", errs.Usagef("no earlier release to infer the type of %s from", version).
+		WithHint("pass --type patch, --type minor or --type major")
+}
+
+func validType(t string) bool { return slices.Contains(releaseTypes, t) }

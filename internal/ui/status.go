@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/octorelease/octorelease/internal/release"
+)
+
+// Renderer writes the text form of release data.
+type Renderer struct {
+	W        io.Writer
+	Theme    Theme
+	TTY      bool
+	Now      time.Time
+	RoleName func(id string) string
+}
+
+// Roles renders role ids as styled display names.
+func (r Renderer) Roles(ids []string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = r.Theme.Role(r.RoleName(id))
+	}
+	return strings.Join(names, ", ")
+}
+
+// ReleaseLine is the one-line header of a release.
+func (r Renderer) ReleaseLine(rel *release.Release) string {
+	m := rel.Meta
+	parts := []string{r.Theme.Heading(m.ID), m.Type, r.Theme.State(rel.Status()),
+		"started by " + m.CreatedBy + " " + Time(m.CreatedAt, r.Now, r.TTY)}
+	if m.Parent != "" {
+		parts = append(parts, "incident of "+m.Parent)
+	}
+	line := strings.Join(parts, "  ")
+	if m.Summary != "" {
+		line += "\n" + m.Summary
+	}
+	return line
+}
+
+// Status writes a release's phases and items.
+func (r Renderer) Status(rel *release.Release, v release.View, incidents []string) error {
+	fmt.Fprintln(r.W, r.ReleaseLine(rel))
+	if len(incidents) > 0 {
+		fmt.Fprintf(r.W, "incidents: %s\n", strings.Join(incidents, ", "))
+	}
+	for _, p := range v.Phases {
+		if len(p.Items) == 0 {
+			continue
+		}
+		done := 0
+		for _, it := range p.Items {
+			if it.State == release.StateDone || it.State == release.StateWaived {
+				done++
+			}
+		}
+		total := len(p.Items)
+		if full := phaseSize(rel, p.ID); full > 0 {
+			total = full
+		}
+		fmt.Fprintf(r.W, "\n%s  %s\n", r.Theme.Heading(p.Title), r.Theme.Progress(done, total, r.TTY))
+		t := &Table{TTY: r.TTY}
+		for _, it := range p.Items {
+			t.Row(r.itemCells(it)...)
+		}
+		if err := t.Render(r.W, "  "); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func phaseSize(rel *release.Release, id string) int {
+	for _, p := range rel.Checklist.Phases {
+		if p.ID == id {
+			return len(p.Items)
+		}
+	}
+	return 0
+}
+
+func (r Renderer) itemCells(it release.ItemView) []string {
+	mark := r.Theme.StateMark(it.State)
+	if it.Forced {
+		mark = r.Theme.StateMark("forced")
+	}
+	state := r.Theme.State(it.State)
+	if it.Forced {
+		state += " " + r.Theme.Forced("(forced)")
+	}
+	return []string{mark + " " + it.ID, state, r.Roles(it.Roles), r.detail(it)}
+}
+
+// detail says who signed and what is still awaited.
+func (r Renderer) detail(it release.ItemView) string {
+	var parts []string
+	for _, s := range it.Signoffs {
+		who := s.By + " (" + r.RoleName(s.Role) + ")"
+		if s.Kind == release.EventWaive {
+			who = "waived by " + who + ": " + s.Reason
+		}
+		parts = append(parts, who+" "+Time(s.At, r.Now, r.TTY))
+	}
+	if c := it.LatestCheck; c != nil {
+		res := r.Theme.Done("check passed")
+		if !c.Passed {
+			res = r.Theme.Failed("check failed")
+		}
+		parts = append(parts, fmt.Sprintf("%s (exit %d, %s)", res, c.ExitCode, time.Duration(c.DurationMS)*time.Millisecond))
+	} else if it.Check != nil && it.State != release.StateDone {
+		parts = append(parts, r.Theme.Pending("check not run"))
+	}
+	switch it.State {
+	case release.StatePending:
+		parts = append(parts, "waiting on "+r.Roles(it.PendingRoles))
+	case release.StateBlocked:
+		parts = append(parts, r.Theme.Muted("blocked by "+strings.Join(it.Blockers, ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Gate writes a gate result.
+func (r Renderer) Gate(g release.GateResult) error {
+	scope := "all phases"
+	if g.Phase != "" {
+		scope = "phase " + g.Phase + " and earlier"
+	}
+	if g.Passed {
+		_, err := fmt.Fprintf(r.W, "%s gate passed for %s (%s): %d items done or waived\n",
+			r.Theme.Done("✓"), g.Release, scope, len(g.Items))
+		return err
+	}
+	fmt.Fprintf(r.W, "%s gate not passed for %s (%s): %d of %d items blocking\n",
+		r.Theme.Failed("✗"), g.Release, scope, len(g.Blockers), len(g.Items))
+	t := &Table{TTY: r.TTY}
+	for _, b := range g.Blockers {
+		t.Row(b.Item, b.Phase, r.Theme.Failed(b.Reason), "waiting on "+r.Roles(b.PendingRoles), b.Title)
+	}
+	if err := t.Render(r.W, "  "); err != nil {
+		return err
+	}
+	for _, it := range g.Items {
+		if it.State == release.StateWaived {
+			fmt.Fprintf(r.W, "  %s %s waived\n", r.Theme.StateMark("waived"), it.ID)
+		}
+	}
+	return nil
+}
