@@ -537,6 +537,10 @@ func slug(s string) string {
 func suggest(s string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
+		// A typo keeps the first letter; this avoids "qa" suggesting "dba".
+		if s == "" || c == "" || s[0] != c[0] {
+			continue
+		}
 		if d := editDistance(s, c); d < bestDist {
 			best, bestDist = c, d
 		}

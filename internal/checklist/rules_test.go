@@ -76,7 +76,7 @@ func TestRules(t *testing.T) {
 		{name: "unknown item key", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    items:\n      - id: c\n        title: C\n        roles: [qa]\n        rolez: [qa]\n",
 			at: "rolez", msg: `unknown key "rolez" in item (did you mean "roles"?); expected one of: id, title, roles, optional, needs, help, check`},
 		{name: "unknown phase key", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    steps: []\n",
-			at: "steps", msg: `unknown key "steps" in phase (did you mean "items"?); expected one of: id, title, items`},
+			at: "steps", msg: `unknown key "steps" in phase; expected one of: id, title, items`},
 		{name: "unknown check key", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    items:\n      - id: c\n        title: C\n        roles: [qa]\n        check: {run: x, retries: 3}\n",
 			at: "retries", msg: `unknown key "retries" in check; expected one of: run, timeout`},
 		{name: "duplicate mapping key", src: "name: t\nextends: base\nphases: []\nname: t\n",
