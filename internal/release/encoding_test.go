@@ -174,18 +174,24 @@ func TestVerifyBytesNotCanonical(t *testing.T) {
 		t.Fatal(err)
 	}
 	edits := map[string]func(string) string{
-		"key case":        func(s string) string { return strings.Replace(s, `"note"`, `"Note"`, 1) },
-		"extra space":     func(s string) string { return strings.Replace(s, `"seq": 2`, `"seq":  2`, 1) },
-		"unicode escape":  func(s string) string { return strings.Replace(s, `"actor": "alice"`, `"actor": "\u0061lice"`, 1) },
-		"html escape":     func(s string) string { return strings.Replace(s, `a & b`, `a \u0026 b`, 1) },
-		"negative zero":   func(s string) string { return strings.Replace(s, `"exit_code": 0`, `"exit_code": -0`, 1) },
-		"time offset":     func(s string) string { return strings.Replace(s, `"2026-11-25T10:01:00Z"`, `"2026-11-25T11:01:00+01:00"`, 1) },
-		"compact":         func(s string) string { var b bytes.Buffer; _ = json.Compact(&b, []byte(s)); return b.String() },
-		"no newline":      func(s string) string { return strings.TrimSuffix(s, "\n") },
-		"crlf":            func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") },
-		"null needs":      func(s string) string { return strings.Replace(s, `"needs": []`, `"needs": null`, 1) },
-		"empty evidence":  func(s string) string { return strings.Replace(s, `"role": "developer",`, `"role": "developer", "evidence": [],`, 1) },
-		"explicit forced": func(s string) string { return strings.Replace(s, `"role": "developer",`, `"role": "developer", "forced": false,`, 1) },
+		"key case":       func(s string) string { return strings.Replace(s, `"note"`, `"Note"`, 1) },
+		"extra space":    func(s string) string { return strings.Replace(s, `"seq": 2`, `"seq":  2`, 1) },
+		"unicode escape": func(s string) string { return strings.Replace(s, `"actor": "alice"`, `"actor": "\u0061lice"`, 1) },
+		"html escape":    func(s string) string { return strings.Replace(s, `a & b`, `a \u0026 b`, 1) },
+		"negative zero":  func(s string) string { return strings.Replace(s, `"exit_code": 0`, `"exit_code": -0`, 1) },
+		"time offset": func(s string) string {
+			return strings.Replace(s, `"2026-11-25T10:01:00Z"`, `"2026-11-25T11:01:00+01:00"`, 1)
+		},
+		"compact":    func(s string) string { var b bytes.Buffer; _ = json.Compact(&b, []byte(s)); return b.String() },
+		"no newline": func(s string) string { return strings.TrimSuffix(s, "\n") },
+		"crlf":       func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") },
+		"null needs": func(s string) string { return strings.Replace(s, `"needs": []`, `"needs": null`, 1) },
+		"empty evidence": func(s string) string {
+			return strings.Replace(s, `"role": "developer",`, `"role": "developer", "evidence": [],`, 1)
+		},
+		"explicit forced": func(s string) string {
+			return strings.Replace(s, `"role": "developer",`, `"role": "developer", "forced": false,`, 1)
+		},
 	}
 	for name, edit := range edits {
 		t.Run(name, func(t *testing.T) {

@@ -255,12 +255,12 @@ func TestSeparationOfDutiesAfterRevoke(t *testing.T) {
 
 func TestWaive(t *testing.T) {
 	tests := []struct {
-		name  string
-		pre   bool // complete phase pre first
-		req   ActionRequest
-		pol   Policy
-		code  int
-		want  []string
+		name string
+		pre  bool // complete phase pre first
+		req  ActionRequest
+		pol  Policy
+		code int
+		want []string
 	}{
 		{"required item", true, ActionRequest{Item: "e", Role: "sre", Actor: "alice", Reason: "r"}, open, errs.CodePolicy,
 			[]string{"e is required and cannot be waived"}},
