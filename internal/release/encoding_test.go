@@ -215,8 +215,8 @@ func TestVerifyBytesNotCanonical(t *testing.T) {
 
 // small returns a compact release with one event of every kind, for the
 // byte-flip test: two phases of one item each, a check with a timeout.
-func small(t *testing.T) *Release {
-	t.Helper()
+func small(tb testing.TB) *Release {
+	tb.Helper()
 	cl := checklist.Checklist{Name: "p", Source: "embedded", Phases: []checklist.Phase{
 		{ID: "p1", Title: "One", Items: []checklist.Item{{ID: "x", Title: "X", Roles: []string{"qa"},
 			Check: &checklist.Check{Run: "./x.sh", Timeout: checklist.Duration(90 * time.Second)}}}},
@@ -231,7 +231,7 @@ func small(t *testing.T) *Release {
 	}
 	for _, err := range steps {
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	r.Serial = 7
