@@ -90,9 +90,11 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 		return err
 	}
 	var before int
+	var wasComplete []bool
 	var after *release.Release
 	err = s.Update(id, func(r *release.Release) error {
 		before = len(r.Events)
+		wasComplete = phasesComplete(r.Evaluate())
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -102,12 +104,21 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 	if err != nil {
 		return err
 	}
-	f.reportEvents(after, after.Events[before:])
+	f.reportEvents(after, after.Events[before:], wasComplete)
 	return f.followIncident(s, after, after.Events[before:])
 }
 
-// reportEvents prints one ✓ line per recorded event and any phase it opened.
-func (f *Factory) reportEvents(r *release.Release, events []release.Event) {
+func phasesComplete(v release.View) []bool {
+	out := make([]bool, len(v.Phases))
+	for i, p := range v.Phases {
+		out[i] = p.Complete
+	}
+	return out
+}
+
+// reportEvents prints one ✓ line per recorded event, and the phases that
+// these events completed.
+func (f *Factory) reportEvents(r *release.Release, events []release.Event, wasComplete []bool) {
 	cfg, _ := f.Config()
 	name := func(id string) string {
 		if cfg == nil {
@@ -131,17 +142,19 @@ func (f *Factory) reportEvents(r *release.Release, events []release.Event) {
 			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.ID, e.Status)
 		}
 	}
+	if r.Status() != release.StatusInProgress {
+		return
+	}
 	v := r.Evaluate()
 	for i, p := range v.Phases {
-		if !p.Complete {
-			if i > 0 && v.Phases[i-1].Complete && len(events) > 0 && events[0].Kind != release.EventStatus {
-				fmt.Fprintf(f.IO.ErrOut, "phase %q is open: `octorelease next` shows what you can do\n", p.ID)
-			}
-			return
+		if !p.Complete || (i < len(wasComplete) && wasComplete[i]) {
+			continue
 		}
-	}
-	if len(v.Phases) > 0 && r.Status() == release.StatusInProgress {
-		fmt.Fprintf(f.IO.ErrOut, "every item of %s is done: run `octorelease finish`\n", r.Meta.ID)
+		if i+1 < len(v.Phases) {
+			fmt.Fprintf(f.IO.ErrOut, "phase %q complete; %q is open: `octorelease next` shows what you can do\n", p.ID, v.Phases[i+1].ID)
+		} else if v.Complete {
+			fmt.Fprintf(f.IO.ErrOut, "every item of %s is done: run `octorelease finish`\n", r.Meta.ID)
+		}
 	}
 }
 

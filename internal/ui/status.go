@@ -48,20 +48,12 @@ func (r Renderer) Status(rel *release.Release, v release.View, incidents []strin
 	if len(incidents) > 0 {
 		fmt.Fprintf(r.W, "incidents: %s\n", strings.Join(incidents, ", "))
 	}
+	full := rel.Evaluate() // progress counts the whole phase, whatever the filter shows
 	for _, p := range v.Phases {
 		if len(p.Items) == 0 {
 			continue
 		}
-		done := 0
-		for _, it := range p.Items {
-			if it.State == release.StateDone || it.State == release.StateWaived {
-				done++
-			}
-		}
-		total := len(p.Items)
-		if full := phaseSize(rel, p.ID); full > 0 {
-			total = full
-		}
+		done, total := phaseProgress(full, p)
 		fmt.Fprintf(r.W, "\n%s  %s\n", r.Theme.Heading(p.Title), r.Theme.Progress(done, total, r.TTY))
 		t := &Table{TTY: r.TTY}
 		for _, it := range p.Items {
@@ -74,13 +66,22 @@ func (r Renderer) Status(rel *release.Release, v release.View, incidents []strin
 	return nil
 }
 
-func phaseSize(rel *release.Release, id string) int {
-	for _, p := range rel.Checklist.Phases {
-		if p.ID == id {
-			return len(p.Items)
+// phaseProgress counts the done or waived items of phase p in the release's
+// full view, so `status --pending` or `--role` do not show 0/7 for a phase
+// whose completed items were filtered out.
+func phaseProgress(full release.View, p release.PhaseView) (done, total int) {
+	items := p.Items
+	for _, fp := range full.Phases {
+		if fp.ID == p.ID {
+			items = fp.Items
 		}
 	}
-	return 0
+	for _, it := range items {
+		if it.State == release.StateDone || it.State == release.StateWaived {
+			done++
+		}
+	}
+	return done, len(items)
 }
 
 func (r Renderer) itemCells(it release.ItemView) []string {
@@ -123,29 +124,33 @@ func (r Renderer) detail(it release.ItemView) string {
 	return strings.Join(parts, "; ")
 }
 
-// Gate writes a gate result.
+// Gate writes a gate result: the verdict, each blocker, and the waivers.
 func (r Renderer) Gate(g release.GateResult) error {
 	scope := "all phases"
 	if g.Phase != "" {
 		scope = "phase " + g.Phase + " and earlier"
 	}
 	if g.Passed {
-		_, err := fmt.Fprintf(r.W, "%s gate passed for %s (%s): %d items done or waived\n",
+		fmt.Fprintf(r.W, "%s gate passed for %s (%s): %d items done or waived\n",
 			r.Theme.Done("✓"), g.Release, scope, len(g.Items))
-		return err
-	}
-	fmt.Fprintf(r.W, "%s gate not passed for %s (%s): %d of %d items blocking\n",
-		r.Theme.Failed("✗"), g.Release, scope, len(g.Blockers), len(g.Items))
-	t := &Table{TTY: r.TTY}
-	for _, b := range g.Blockers {
-		t.Row(b.Item, b.Phase, r.Theme.Failed(b.Reason), "waiting on "+r.Roles(b.PendingRoles), b.Title)
-	}
-	if err := t.Render(r.W, "  "); err != nil {
-		return err
+	} else {
+		fmt.Fprintf(r.W, "%s gate not passed for %s (%s): %d of %d items blocking\n",
+			r.Theme.Failed("✗"), g.Release, scope, len(g.Blockers), len(g.Items))
+		t := &Table{TTY: r.TTY}
+		for _, b := range g.Blockers {
+			t.Row(b.Item, b.Phase, r.Theme.Failed(b.Reason), "waiting on "+r.Roles(b.PendingRoles), b.Title)
+		}
+		if err := t.Render(r.W, "  "); err != nil {
+			return err
+		}
 	}
 	for _, it := range g.Items {
 		if it.State == release.StateWaived {
-			fmt.Fprintf(r.W, "  %s %s waived\n", r.Theme.StateMark("waived"), it.ID)
+			reason := ""
+			if len(it.Signoffs) > 0 {
+				reason = ": " + it.Signoffs[0].Reason
+			}
+			fmt.Fprintf(r.W, "  %s %s waived%s\n", r.Theme.StateMark("waived"), it.ID, reason)
 		}
 	}
 	return nil
