@@ -1,10 +1,27 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/ui"
+	"github.com/octorelease/octorelease/internal/walk"
 )
+
+// codeInterrupted is the conventional exit status of a command stopped by
+// Ctrl-C (128 + SIGINT). Every answer given before it is recorded.
+const codeInterrupted = 130
 
 // WalkOptions are the flags of `walk`.
 type WalkOptions struct {
@@ -18,7 +35,17 @@ func NewCmdWalk(f *Factory, runF func(*WalkOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "walk",
 		Short: "Walk interactively through what you can act on now",
-		Args:  cobra.NoArgs,
+		Long: `Ask, item by item, about everything you (or --role) can act on now: sign
+(optionally with a note and evidence links), waive an optional item with a
+reason, skip it, or quit. Each answer is recorded at once, as 'sign' and
+'waive' would record it; when a phase's gate passes, the walk goes on into
+the next phase. Ctrl-C stops the walk; every answer given before it stays
+recorded. The walk ends with what was recorded, what is still open and which
+roles are waited on. Needs a terminal: use 'sign' and 'waive' in scripts.`,
+		Example: `  octorelease walk
+  octorelease walk --role sre
+  octorelease walk -r v1.4.0 --as carol@example.com`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)
@@ -30,13 +57,282 @@ func NewCmdWalk(f *Factory, runF func(*WalkOptions) error) *cobra.Command {
 	return cmd
 }
 
-func runWalk(o *WalkOptions) error {
-	if !o.F.IO.CanPrompt() {
-		return errs.Usagef("walk needs a terminal").WithHint("use `octorelease sign ITEM` to sign without one")
-	}
-	return errs.Runtimef("walk is not implemented yet")
+// walker is one walk: what it asks through, what it records and what it
+// recorded so far.
+type walker struct {
+	f        *Factory
+	s        store.Store
+	id       string
+	role     string
+	pol      release.Policy
+	ask      func(walk.Item) (walk.Answer, error)
+	skipped  map[string]bool
+	recorded []release.Event
+	failed   int
 }
 
+func runWalk(o *WalkOptions) error {
+	f := o.F
+	if !f.IO.CanPrompt() {
+		return errs.Usagef("walk needs a terminal").WithHint("use `octorelease sign ITEM` to sign without one")
+	}
+	if _, err := f.outputFormat(); err != nil {
+		return err
+	}
+	if o.Role != "" {
+		if err := f.checkRole(o.Role); err != nil {
+			return err
+		}
+	}
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	id, err := f.ReleaseID(s)
+	if err != nil {
+		return err
+	}
+	pol, err := f.Policy()
+	if err != nil {
+		return err
+	}
+	w := &walker{f: f, s: s, id: id, role: o.Role, pol: pol, ask: f.prompter().Ask, skipped: map[string]bool{}}
+	return w.run()
+}
+
+// prompter draws on stderr when it is a terminal (prompts are not data),
+// else on stdout, which CanPrompt guarantees is one.
+func (f *Factory) prompter() walk.Prompter {
+	out := f.IO.Out
+	if f.IO.IsStderrTTY() {
+		out = f.IO.ErrOut
+	}
+	return walk.Prompter{In: f.IO.In, Out: out, Color: f.IO.ColorEnabled()}
+}
+
+// run asks about the first actionable item until none is left, the user
+// quits, or Ctrl-C. Each answer is recorded before the next question, so an
+// interruption between questions loses nothing. SIGINT outside a question
+// (while recording) is held until the record is written.
+func (w *walker) run() error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+
+	interrupted := false
+	for !interrupted {
+		select {
+		case <-sig:
+			interrupted = true
+			continue
+		default:
+		}
+		r, err := w.s.Load(w.id)
+		if err != nil {
+			return err
+		}
+		items := w.actionable(r)
+		if len(items) == 0 {
+			break
+		}
+		ans, err := w.ask(w.question(r, items))
+		if errors.Is(err, walk.ErrInterrupted) {
+			interrupted = true
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if ans.Action == walk.Quit {
+			break
+		}
+		w.answer(items[0], ans)
+	}
+	if err := w.summary(); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintln(w.f.IO.ErrOut, "walk interrupted: every answer given before it is recorded")
+		return errs.Silent{Code: codeInterrupted}
+	}
+	return nil
+}
+
+// actionable is what the actor can act on now, less what was skipped.
+func (w *walker) actionable(r *release.Release) []release.ItemView {
+	return slices.DeleteFunc(r.Actionable(w.f.Actor(), w.role, w.pol), func(it release.ItemView) bool {
+		return w.skipped[it.ID]
+	})
+}
+
+func (w *walker) question(r *release.Release, items []release.ItemView) walk.Item {
+	it := items[0]
+	cfg, _ := w.f.Config()
+	roles := make([]walk.Role, len(it.PendingRoles))
+	for i, id := range it.PendingRoles {
+		roles[i] = walk.Role{ID: id, Name: cfg.RoleName(id)}
+	}
+	phase := it.Phase
+	for _, p := range r.Checklist.Phases {
+		if p.ID == it.Phase {
+			phase = p.Title
+		}
+	}
+	return walk.Item{Release: r.Meta.ID, Phase: phase, ID: it.ID, Title: it.Title, Help: it.Help,
+		Optional: it.Optional, Roles: roles, Position: 1, Total: len(items)}
+}
+
+// answer records a sign or waive through the factory's mutate, exactly as
+// `sign` and `waive` do. A refusal (someone signed meanwhile, a check has not
+// passed) is reported and the item is skipped so the walk goes on.
+func (w *walker) answer(it release.ItemView, ans walk.Answer) {
+	f := w.f
+	var act func(r *release.Release) error
+	switch ans.Action {
+	case walk.Sign, walk.SignNote:
+		req := release.SignRequest{Items: []string{it.ID}, Role: ans.Role, Actor: f.Actor(),
+			Note: ans.Note, Evidence: ans.Evidence, At: f.Now()}
+		act = func(r *release.Release) error { return r.Sign(req, w.pol) }
+	case walk.Waive:
+		req := release.ActionRequest{Item: it.ID, Role: ans.Role, Actor: f.Actor(), Reason: ans.Reason, At: f.Now()}
+		act = func(r *release.Release) error { return r.Waive(req, w.pol) }
+	default: // skip
+		w.skipped[it.ID] = true
+		return
+	}
+	var got []release.Event
+	err := f.mutate(func(r *release.Release) error {
+		n := len(r.Events)
+		if err := act(r); err != nil {
+			return err
+		}
+		got = slices.Clone(r.Events[n:])
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "✗ %s: %v\n", it.ID, err)
+		if h := errs.Hint(err); h != "" {
+			fmt.Fprintf(f.IO.ErrOut, "  %s\n", h)
+		}
+		w.failed++
+		w.skipped[it.ID] = true
+		return
+	}
+	w.recorded = append(w.recorded, got...)
+}
+
+// summary says what this walk recorded, what is still open and which roles
+// are waited on.
+func (w *walker) summary() error {
+	f := w.f
+	r, err := w.s.Load(w.id)
+	if err != nil {
+		return err
+	}
+	rd, err := f.renderer()
+	if err != nil {
+		return err
+	}
+	out, th := f.IO.Out, rd.Theme
+	fmt.Fprintf(out, "\n%s  walk by %s\n", th.Heading(r.Meta.ID), f.Actor())
+	t := &ui.Table{TTY: rd.TTY}
+	for _, e := range w.recorded {
+		switch e.Kind {
+		case release.EventSign:
+			t.Row(th.StateMark(release.StateDone)+" "+e.Item, "signed as "+rd.Roles([]string{e.Role}), walkDetail(e.Note, e.Evidence))
+		case release.EventWaive:
+			t.Row(th.StateMark(release.StateWaived)+" "+e.Item, "waived as "+rd.Roles([]string{e.Role}), e.Reason)
+		}
+	}
+	if t.Len() == 0 {
+		fmt.Fprintln(out, "recorded: nothing")
+	} else {
+		fmt.Fprintf(out, "recorded: %d\n", t.Len())
+		if err := t.Render(out, "  "); err != nil {
+			return err
+		}
+	}
+	if len(w.skipped) > 0 {
+		skipped := make([]string, 0, len(w.skipped))
+		for id := range w.skipped {
+			skipped = append(skipped, id)
+		}
+		sort.Strings(skipped)
+		fmt.Fprintf(out, "skipped: %s\n", strings.Join(skipped, ", "))
+	}
+	return w.stillOpen(rd, r)
+}
+
+func walkDetail(note string, evidence []string) string {
+	parts := []string{}
+	if note != "" {
+		parts = append(parts, note)
+	}
+	return strings.Join(append(parts, evidence...), "; ")
+}
+
+// stillOpen lists the phases with open items and, per role, the items that
+// can be acted on now and wait for it.
+func (w *walker) stillOpen(rd ui.Renderer, r *release.Release) error {
+	out, th := w.f.IO.Out, rd.Theme
+	v := r.Evaluate()
+	if v.Complete {
+		fmt.Fprintf(out, "still open: nothing; every item is done or waived (run `octorelease finish`)\n")
+		return nil
+	}
+	var waiting []string
+	byRole := map[string][]string{}
+	for _, p := range v.Phases {
+		open := 0
+		for _, it := range p.Items {
+			if it.State == release.StateDone || it.State == release.StateWaived {
+				continue
+			}
+			open++
+			if it.State != release.StatePending {
+				continue
+			}
+			for _, role := range it.PendingRoles {
+				if _, ok := byRole[role]; !ok {
+					waiting = append(waiting, role)
+				}
+				byRole[role] = append(byRole[role], it.ID)
+			}
+		}
+		if open > 0 {
+			fmt.Fprintf(out, "still open: %s  %d of %d items  %s\n", th.Heading(p.Title), open, len(p.Items),
+				th.Progress(len(p.Items)-open, len(p.Items), rd.TTY))
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out, "waiting on:")
+	t := &ui.Table{TTY: rd.TTY}
+	for _, role := range waiting {
+		t.Row(rd.Roles([]string{role}), strings.Join(byRole[role], ", "))
+	}
+	return t.Render(out, "  ")
+}
+
+// promptType asks for the type of a release that has no earlier release to
+// infer it from; the choices describe the embedded (or team) checklists.
 func promptType(f *Factory, version string) (string, error) {
-	return "", errs.Usagef("no earlier release to infer the type of %s from", version).WithHint("pass --type")
+	loader, err := f.Loader()
+	if err != nil {
+		return "", err
+	}
+	choices := make([]walk.Choice, 0, len(releaseTypes))
+	for _, t := range releaseTypes {
+		c := walk.Choice{Value: t}
+		if cl, err := loader.Load(t); err == nil {
+			c.Description = cl.Description
+		}
+		choices = append(choices, c)
+	}
+	typ, err := f.prompter().ChooseType(version, choices)
+	if errors.Is(err, walk.ErrInterrupted) {
+		return "", &errs.Error{Code: codeInterrupted, Msg: "interrupted: no release was opened"}
+	}
+	return typ, err
 }
