@@ -86,8 +86,8 @@ func (s *FileStore) removeTemp(l *heldLock, tmp string) {
 }
 
 // sweepTemps removes the temp files of release id that a killed writer
-// left. Only called when the lock file shows the previous holder died, so
-// the folder listing is not paid on every write.
+// left. Only called when the lock file shows the previous holder died
+// holding the lock, so a normal write does not pay for listing the folder.
 func (s *FileStore) sweepTemps(l *heldLock, id string) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {

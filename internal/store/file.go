@@ -90,12 +90,16 @@ func readCapped(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	tooBig := fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxFileSize {
+		return nil, tooBig
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+	if len(data) > MaxFileSize { // grew while being read
+		return nil, tooBig
 	}
 	return data, nil
 }
@@ -128,9 +132,6 @@ func (s *FileStore) Create(r *release.Release) error {
 		return err
 	}
 	defer l.release()
-	if l.crashed {
-		s.sweepTemps(l, id)
-	}
 	if _, err := os.Lstat(s.path(id)); err == nil {
 		return errs.Usagef("release %s already exists in %s", id, s.dir)
 	}
@@ -166,9 +167,6 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 		return err
 	}
 	defer l.release()
-	if l.crashed {
-		s.sweepTemps(l, id)
-	}
 	old, r, err := s.read(id)
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 
 // runChild is one writer process:
 //
-//	append  Update the release, appending one event by the actor
+//	append  print "go", then Update the release, appending one event by the actor
 //	hold    take the lock, print "locked", keep it until stdin closes
 //	crash   take the lock, leave a temp file, print "ready", wait to be killed
 func runChild(mode string) int {
@@ -50,6 +50,7 @@ func runChild(mode string) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "child:", err); return 1 }
 	switch mode {
 	case "append":
+		fmt.Println("go") // lets a killer aim at the write rather than at start-up
 		err := s.Update(id, func(r *release.Release) error {
 			appendEvent(r, release.Event{Kind: release.EventSign, Actor: actor, Role: "qa", Item: "qa-signoff", At: time.Now()})
 			return nil
@@ -86,7 +87,9 @@ func child(t testing.TB, mode, dir, id, actor string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
-		childMode+"="+mode, childDir+"="+dir, childID+"="+id, childActor+"="+actor)
+		childMode+"="+mode, childDir+"="+dir, childID+"="+id, childActor+"="+actor,
+		// Race-enabled children would otherwise sleep 1s on exit.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	return cmd
 }
 

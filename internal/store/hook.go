@@ -4,3 +4,5 @@ package store
 
 // writeDelay is a test hook; see hook_testhooks.go.
 func writeDelay() {}
+
+const testHooks = false

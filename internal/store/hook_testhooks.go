@@ -16,3 +16,5 @@ func writeDelay() {
 		time.Sleep(d)
 	}
 }
+
+const testHooks = true

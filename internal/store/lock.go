@@ -30,17 +30,13 @@ type holder struct {
 type heldLock struct {
 	fl   *flock.Flock
 	info *os.File // the lock file opened for writing the holder line
-	// crashed is set when the lock file still held a holder line on
-	// acquisition: the previous holder died while holding the lock and may
-	// have left temp files behind.
-	crashed bool
 	// dirty keeps the holder line in place on release, so the next writer
 	// sweeps temp files this one failed to remove.
 	dirty bool
 }
 
-// lock takes the exclusive lock of release id within the lock timeout and
-// records this process as its holder.
+// lock takes the exclusive lock of release id within the lock timeout,
+// sweeps what a killed holder left and records this process as the holder.
 func (s *FileStore) lock(id string) (*heldLock, error) {
 	path := s.lockPath(id)
 	fl := flock.New(path, flock.SetPermissions(0o644))
@@ -68,38 +64,41 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 		delay = min(delay*3/2, 50*time.Millisecond)
 	}
 	l := &heldLock{fl: fl}
-	if err := l.recordHolder(s.holderNow()); err != nil {
+	if err := s.recordHolder(l, id); err != nil {
+		if l.info != nil {
+			_ = l.info.Close()
+		}
 		_ = fl.Unlock()
 		return nil, errs.Runtimef("lock %s", path).Wrap(err)
 	}
 	return l, nil
 }
 
-// recordHolder notes whether a dead holder's line is still there, then
-// replaces it with ours. No fsync: the line only informs waiting writers.
-func (l *heldLock) recordHolder(h holder) error {
+// recordHolder replaces the previous holder's line with ours. If a line is
+// still there, that holder died holding the lock and may have left temp
+// files: they are swept first, and the dead holder's line stays until ours
+// is written, so a writer killed while sweeping leaves the next one the
+// same clue. The line is written before the file is cut to its length, so
+// it never goes empty in between. No fsync: the line only informs writers.
+func (s *FileStore) recordHolder(l *heldLock, id string) error {
 	f, err := os.OpenFile(l.fl.Path(), os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
-	var probe [1]byte
-	n, _ := f.ReadAt(probe[:], 0)
-	l.crashed = n > 0
-	line, err := json.Marshal(h)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.WriteAt(append(line, '\n'), 0); err != nil {
-		f.Close()
-		return err
-	}
 	l.info = f
-	return nil
+	var probe [1]byte
+	if n, _ := f.ReadAt(probe[:], 0); n > 0 {
+		s.sweepTemps(l, id)
+	}
+	line, err := json.Marshal(s.holderNow())
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	if _, err := f.WriteAt(line, 0); err != nil {
+		return err
+	}
+	return f.Truncate(int64(len(line)))
 }
 
 // release clears the holder line (unless temp files may remain) and unlocks.

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -103,18 +105,32 @@ func TestKilledWriters(t *testing.T) {
 	s, dir := newStore(t)
 	mustCreate(t, s, "v1.4.0")
 
+	// Kills aim at the write: a random moment within killWindow after the
+	// writer says it is about to update (plus the hook's delay, if any).
+	killWindow := 4 * time.Millisecond
+	hookDelay, _ := time.ParseDuration(os.Getenv("OCTORELEASE_TEST_WRITE_DELAY"))
+	if !testHooks {
+		hookDelay = 0
+	}
+	killWindow += 2 * max(hookDelay, 0)
 	var (
 		mu        sync.Mutex
 		succeeded []string
 		killed    int
-		leftovers int
+		midWrite  int // kills after which temp files were seen
+		prevTemps []string
 	)
 	for round := range rounds {
 		// Two writers race; one of them is killed at a random moment.
 		var wg sync.WaitGroup
+		roundOK := false
 		for w := range 2 {
 			actor := fmt.Sprintf("r%d-w%d", round, w)
 			cmd := child(t, "append", dir, "v1.4.0", actor)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -122,23 +138,38 @@ func TestKilledWriters(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				if w == 0 {
-					time.Sleep(time.Duration(rand.N(40_000)) * time.Microsecond)
+					_, _ = bufio.NewReader(out).ReadString('\n')
+					time.Sleep(rand.N(killWindow))
 					_ = cmd.Process.Kill()
 				}
+				_, _ = io.Copy(io.Discard, out)
 				err := cmd.Wait()
 				mu.Lock()
 				defer mu.Unlock()
-				if err == nil {
+				switch {
+				case err == nil:
 					succeeded = append(succeeded, actor)
-				} else {
+					roundOK = true
+				case w == 0:
 					killed++
+					if len(tempFiles(t, dir)) > 0 {
+						midWrite++
+					}
+				default:
+					t.Errorf("writer %s that was not killed failed: %v", actor, err)
 				}
 			}()
 		}
 		wg.Wait()
-		if len(tempFiles(t, dir)) > 0 {
-			leftovers++
+		// A writer that got the lock after a killed one swept its temps.
+		if roundOK {
+			for _, p := range prevTemps {
+				if _, err := os.Stat(p); err == nil {
+					t.Errorf("round %d: temp file %s of a killed writer survived the next writer", round, p)
+				}
+			}
 		}
+		prevTemps = tempFiles(t, dir)
 	}
 
 	// No stale lock: the next writer gets in at once and sweeps the temps.
@@ -175,6 +206,9 @@ func TestKilledWriters(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "v1.4.0.json.bak")); err != nil {
 		t.Errorf("backup: %v", err)
 	}
-	t.Logf("%d rounds: %d writers exited 0, %d killed, %d rounds left temp files",
-		rounds, len(succeeded), killed, leftovers)
+	t.Logf("%d rounds: %d writers exited 0, %d killed, %d of them mid-write (temp file left)",
+		rounds, len(succeeded), killed, midWrite)
+	if hookDelay > 0 && rounds >= 10 && midWrite == 0 {
+		t.Error("with the write delay hook, no kill landed mid-write")
+	}
 }
