@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -84,11 +85,26 @@ func runGate(o *GateOptions) error {
 	if err != nil {
 		return err
 	}
+	// A damaged or hand-edited file must never pass for "nothing to check":
+	// the hash chain covers the checklist and every event.
+	if problems := r.Verify(); len(problems) > 0 {
+		return errs.Runtimef("state of %s is damaged or was edited: %s", r.Meta.ID, problems[0]).
+			WithHint("`octorelease audit verify -r %s` lists every problem", r.Meta.ID)
+	}
 	g, err := r.Gate(o.Phase, o.Items)
 	if err != nil {
 		return err
 	}
-	if err := writeCIReports(f, o.JUnit, r.Meta.ID, g); err != nil {
+	if len(g.Items) == 0 {
+		return errs.Runtimef("%s has no items to gate: its checklist is empty", r.Meta.ID)
+	}
+	// Annotations go with the text on stdout, where GitHub documents them;
+	// with -o json or yaml they go to stderr so that stdout stays parseable.
+	annotations := f.IO.Out
+	if format != "text" {
+		annotations = f.IO.ErrOut
+	}
+	if err := writeCIReports(f, o.JUnit, r.Meta.ID, g, annotations); err != nil {
 		return err
 	}
 	if format != "text" {
@@ -122,7 +138,7 @@ func runGate(o *GateOptions) error {
 
 // writeCIReports writes the JUnit file, the GitHub step summary and the
 // GitHub annotations, each only when asked for.
-func writeCIReports(f *Factory, junit, id string, g release.GateResult) error {
+func writeCIReports(f *Factory, junit, id string, g release.GateResult, annotations io.Writer) error {
 	if junit != "" {
 		var buf bytes.Buffer
 		if err := cireport.JUnit(&buf, id, g); err != nil {
@@ -156,7 +172,7 @@ func writeCIReports(f *Factory, junit, id string, g release.GateResult) error {
 		}
 	}
 	if f.getenv("GITHUB_ACTIONS") == "true" {
-		return cireport.Annotations(f.IO.Out, g)
+		return cireport.Annotations(annotations, g)
 	}
 	return nil
 }
