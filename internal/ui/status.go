@@ -138,7 +138,12 @@ func (r Renderer) Gate(g release.GateResult) error {
 			r.Theme.Failed("✗"), g.Release, scope, len(g.Blockers), len(g.Items))
 		t := &Table{TTY: r.TTY}
 		for _, b := range g.Blockers {
-			t.Row(b.Item, b.Phase, r.Theme.Failed(b.Reason), "waiting on "+r.Roles(b.PendingRoles), b.Title)
+			// A done item whose latest check failed waits on no role.
+			waiting := "no sign-off missing"
+			if len(b.PendingRoles) > 0 {
+				waiting = "waiting on " + r.Roles(b.PendingRoles)
+			}
+			t.Row(b.Item, b.Phase, r.Theme.Failed(b.Reason), waiting, b.Title)
 		}
 		if err := t.Render(r.W, "  "); err != nil {
 			return err
