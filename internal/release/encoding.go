@@ -51,23 +51,17 @@ func canonicalJSON(v any) ([]byte, error) {
 // missing format and a format newer than this build are errors. It does not
 // check the hash chain (see Verify) nor the canonical form (see VerifyBytes).
 func Decode(data []byte) (*Release, error) {
-	// Look at the format first, leniently, so a newer file is reported as
-	// such rather than as an unknown field.
-	var probe struct {
-		Format json.RawMessage `json:"format"`
-	}
-	if json.Unmarshal(data, &probe) == nil && len(probe.Format) > 0 {
-		var f int64
-		if json.Unmarshal(probe.Format, &f) == nil && f > FormatVersion {
-			return nil, fmt.Errorf("state written by a newer octorelease (format %d; this build reads %d)", f, FormatVersion)
-		}
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var r Release
 	if err := dec.Decode(&r); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty state file")
+		}
+		// A newer format may have fields this build does not know: say so
+		// rather than report the unknown field.
+		if f := probeFormat(data); f > FormatVersion {
+			return nil, newerFormat(f)
 		}
 		return nil, fmt.Errorf("invalid state file: %w", err)
 	}
@@ -78,7 +72,7 @@ func Decode(data []byte) (*Release, error) {
 	case r.Format == 0:
 		return nil, errors.New("invalid state file: format missing")
 	case r.Format > FormatVersion:
-		return nil, fmt.Errorf("state written by a newer octorelease (format %d; this build reads %d)", r.Format, FormatVersion)
+		return nil, newerFormat(int64(r.Format))
 	case r.Format < 0:
 		return nil, fmt.Errorf("invalid state file: format %d", r.Format)
 	}
@@ -86,6 +80,21 @@ func Decode(data []byte) (*Release, error) {
 		return nil, fmt.Errorf("invalid state file: %w", err)
 	}
 	return &r, nil
+}
+
+// probeFormat reads just the format of a file, leniently; 0 if it cannot.
+func probeFormat(data []byte) int64 {
+	var probe struct {
+		Format int64 `json:"format"`
+	}
+	if json.Unmarshal(data, &probe) != nil {
+		return 0
+	}
+	return probe.Format
+}
+
+func newerFormat(f int64) error {
+	return fmt.Errorf("state written by a newer octorelease (format %d; this build reads %d)", f, FormatVersion)
 }
 
 // checkTimes rejects times that parse but cannot be written back in UTC

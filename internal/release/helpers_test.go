@@ -107,7 +107,7 @@ func wantErr(t *testing.T, err error, code int, fragments ...string) {
 
 func itemState(t *testing.T, r *Release, id string) ItemView {
 	t.Helper()
-	iv, ok := r.Evaluate().item(id)
+	iv, ok := r.Evaluate().Item(id)
 	if !ok {
 		t.Fatalf("no item %s", id)
 	}

@@ -60,7 +60,7 @@ func (r *Release) Sign(req SignRequest, pol Policy) error {
 
 func (r *Release) signOne(id string, req SignRequest, pol Policy) error {
 	v := r.Evaluate()
-	iv, ok := v.item(id)
+	iv, ok := v.Item(id)
 	if !ok {
 		return r.unknownItem(id)
 	}
@@ -167,7 +167,7 @@ func (r *Release) Waive(req ActionRequest, pol Policy) error {
 		return err
 	}
 	v := r.Evaluate()
-	iv, ok := v.item(req.Item)
+	iv, ok := v.Item(req.Item)
 	if !ok {
 		return r.unknownItem(req.Item)
 	}
@@ -202,7 +202,7 @@ func (r *Release) Revoke(req ActionRequest, pol Policy) error {
 	if err := r.requireInProgress(); err != nil {
 		return err
 	}
-	iv, ok := r.Evaluate().item(req.Item)
+	iv, ok := r.Evaluate().Item(req.Item)
 	if !ok {
 		return r.unknownItem(req.Item)
 	}

@@ -163,8 +163,8 @@ func itemView(it checklist.Item, phase string, h history) ItemView {
 	return iv
 }
 
-// item returns the view of one item.
-func (v View) item(id string) (ItemView, bool) {
+// Item returns the view of the item with the given id.
+func (v View) Item(id string) (ItemView, bool) {
 	for _, p := range v.Phases {
 		for _, it := range p.Items {
 			if it.ID == id {
@@ -264,7 +264,7 @@ func (r *Release) gateScope(v View, phase string, items []string) (func(phase, i
 	case len(items) > 0:
 		want := map[string]bool{}
 		for _, id := range items {
-			if _, ok := v.item(id); !ok {
+			if _, ok := v.Item(id); !ok {
 				return nil, r.unknownItem(id)
 			}
 			want[id] = true

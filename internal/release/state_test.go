@@ -16,7 +16,7 @@ type itemWant struct {
 func checkItems(t *testing.T, v View, want map[string]itemWant) {
 	t.Helper()
 	for id, w := range want {
-		iv, ok := v.item(id)
+		iv, ok := v.Item(id)
 		if !ok {
 			t.Errorf("no item %s", id)
 			continue
@@ -64,7 +64,7 @@ func TestEvaluate(t *testing.T) {
 		"f": {StateBlocked, []string{"qa"}, []string{"e"}},
 		"g": {StateBlocked, []string{"product-manager"}, []string{"f"}},
 	})
-	b, _ := v.item("b")
+	b, _ := v.Item("b")
 	if len(b.Signoffs) != 2 || b.Signoffs[0].Role != "qa" || b.Signoffs[1].Role != "sre" {
 		t.Errorf("signoffs of b not in role order: %+v", b.Signoffs)
 	}
