@@ -151,11 +151,11 @@ func firstDiff(got, want []byte) string {
 
 func clip(b []byte) string {
 	const max = 120
-	s := string(bytes.TrimSuffix(b, []byte("\n")))
+	s := []rune(string(bytes.TrimSuffix(b, []byte("\n"))))
 	if len(s) > max {
-		return s[:max] + "…"
+		return string(s[:max]) + "…"
 	}
-	return s
+	return string(s)
 }
 
 // normalised returns a copy of r with times in UTC and no nil slices, so
