@@ -169,12 +169,15 @@ func cmdItems(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdRepeat runs `repeat VAR TEXT N`: set the environment variable VAR to
-// TEXT repeated N times (for over-long ids and inputs).
+// TEXT repeated N times and print it to stdout (for over-long ids, and with
+// `cp stdout FILE` for oversized files).
 func cmdRepeat(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: repeat VAR TEXT N")
 	}
 	n, err := strconv.Atoi(args[2])
 	ts.Check(err)
-	ts.Setenv(args[0], strings.Repeat(args[1], n))
+	v := strings.Repeat(args[1], n)
+	ts.Setenv(args[0], v)
+	fmt.Fprint(ts.Stdout(), v)
 }
