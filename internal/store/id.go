@@ -4,18 +4,21 @@ import (
 	"strings"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
 )
 
 // maxIDLen bounds a release id; file names stay well under NAME_MAX with
 // the longest suffix (".json.tmp-<16 hex>").
 const maxIDLen = 128
 
-// checkID rejects an id that could escape the state folder or collide with
-// another release's side files, before anything touches the filesystem.
+// checkID rejects, before anything touches the filesystem, an id that is
+// not a release or incident id (release.ValidID) or that could escape the
+// state folder or collide with another release's side files. The second
+// check is the store's own guard, whatever ValidID accepts.
 func checkID(id string) error {
-	if !safeName(id, maxIDLen) || strings.Contains(strings.ToLower(id), ".json") {
-		return errs.Usagef("invalid release id %q", clip(id, 64)).
-			WithHint("a release id is a version such as v1.4.0: letters, digits and . + _ -")
+	if !safeName(id, maxIDLen) || strings.Contains(strings.ToLower(id), ".json") || release.ValidID(id) != nil {
+		// Not ValidID's message: it would echo an id of any length.
+		return errs.Usagef("invalid release id %q: want v<semantic version> or <release>-incident-<n>", clip(id, 64))
 	}
 	return nil
 }
