@@ -150,8 +150,10 @@ func (o LoadOptions) changed(key string) bool {
 			return true
 		}
 	}
-	_, ok := o.LookupEnv(EnvName(key))
-	return ok
+	// viper ignores an empty variable (AllowEmptyEnv is off), so must we:
+	// otherwise a file's path would be resolved against the working directory.
+	v, ok := o.LookupEnv(EnvName(key))
+	return ok && v != ""
 }
 
 func find(o LoadOptions) (string, error) {
