@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/octorelease/octorelease/internal/cli"
 	"github.com/octorelease/octorelease/internal/errs"
@@ -45,15 +46,33 @@ func Report(w io.Writer, err error) int {
 		return code
 	}
 	msg := strings.TrimSpace(err.Error())
-	if strings.Contains(msg, "\n") { // multi-problem errors: one line each
-		fmt.Fprintln(w, "octorelease: "+strings.ReplaceAll(msg, "\n", "\noctorelease: "))
-	} else {
-		fmt.Fprintln(w, "octorelease: "+msg)
+	for _, line := range strings.Split(msg, "\n") { // multi-problem errors: one line each
+		fmt.Fprintln(w, "octorelease: "+shorten(line))
 	}
 	if h := errs.Hint(err); h != "" {
-		fmt.Fprintln(w, "hint: "+h)
+		fmt.Fprintln(w, "hint: "+shorten(h))
 	} else if code == errs.CodeUsage && !errs.IsTyped(err) {
 		fmt.Fprintln(w, "hint: see 'octorelease --help'")
 	}
 	return code
+}
+
+// maxLine bounds a printed error line. Messages quote what the user gave
+// (an id, a flag value); a 10,000-byte argument must not become a
+// 10,000-byte line, so the middle of an overlong line is elided.
+const maxLine = 400
+
+func shorten(line string) string {
+	if len(line) <= maxLine {
+		return line
+	}
+	head, tail := maxLine*3/4, maxLine/4
+	for head > 0 && !utf8.RuneStart(line[head]) {
+		head--
+	}
+	cut := len(line) - tail
+	for cut < len(line) && !utf8.RuneStart(line[cut]) {
+		cut++
+	}
+	return fmt.Sprintf("%s…(%d bytes)…%s", line[:head], cut-head, line[cut:])
 }

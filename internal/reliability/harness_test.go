@@ -1,0 +1,379 @@
+package reliability
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/octorelease/octorelease/internal/release"
+)
+
+// releaseID is the release every test works on.
+const releaseID = "v1.0.0"
+
+var (
+	buildDir string
+	builds   sync.Map // tags -> *buildResult
+)
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "octorelease-reliability-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	buildDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// binary builds cmd/octorelease once per set of build tags, as release
+// binaries are built (CGO_ENABLED=0), and returns its path.
+func binary(t testing.TB, tags string) string {
+	t.Helper()
+	v, _ := builds.LoadOrStore(tags, &buildResult{})
+	b := v.(*buildResult)
+	b.once.Do(func() {
+		name := "octorelease"
+		if tags != "" {
+			name += "-" + strings.ReplaceAll(tags, ",", "-")
+		}
+		b.path = filepath.Join(buildDir, name)
+		args := []string{"build", "-o", b.path}
+		if tags != "" {
+			args = append(args, "-tags", tags)
+		}
+		args = append(args, "github.com/octorelease/octorelease/cmd/octorelease")
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", tags, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// envInt reads a size knob.
+func envInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return n
+}
+
+var reportMu sync.Mutex
+
+// figure logs a measured figure and appends it to OCTORELEASE_STRESS_REPORT
+// for `make stress` to print.
+func figure(t testing.TB, name string, value any) {
+	t.Helper()
+	t.Logf("figure %s: %v", name, value)
+	path := os.Getenv("OCTORELEASE_STRESS_REPORT")
+	if path == "" {
+		return
+	}
+	reportMu.Lock()
+	defer reportMu.Unlock()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Errorf("report: %v", err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s: %v\n", name, value)
+}
+
+// workdir is a project folder with a team checklist and, once started, a
+// release in .octorelease.
+type workdir struct {
+	t   testing.TB
+	dir string
+	bin string
+	env []string
+}
+
+// newWorkdir makes a project whose `minor` checklist is one phase of n
+// single-role items s-000, s-001, ... (role qa, no members: anyone may
+// sign), so that many writers can each sign an item of their own.
+func newWorkdir(t testing.TB, bin string, n int) *workdir {
+	t.Helper()
+	dir := t.TempDir()
+	w := &workdir{t: t, dir: dir, bin: bin}
+	w.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + filepath.Join(dir, "home"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "home", ".config"),
+		"NO_COLOR=1",
+		"OCTORELEASE_ACTOR=tester",
+		"GIT_CONFIG_NOSYSTEM=1",
+		"TZ=UTC",
+	}
+	w.write("checklists/minor.yaml", checklistYAML(n))
+	return w
+}
+
+func checklistYAML(n int) string {
+	var b strings.Builder
+	b.WriteString("name: minor\ndescription: reliability tests\nphases:\n  - id: one\n    title: One\n    items:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "      - {id: %s, title: Item %d, roles: [qa]}\n", itemID(i), i)
+	}
+	return b.String()
+}
+
+func itemID(i int) string { return fmt.Sprintf("s-%03d", i) }
+
+func (w *workdir) path(rel string) string { return filepath.Join(w.dir, filepath.FromSlash(rel)) }
+func (w *workdir) stateDir() string       { return w.path(".octorelease") }
+func (w *workdir) stateFile() string      { return filepath.Join(w.stateDir(), releaseID+".json") }
+
+func (w *workdir) write(rel, content string) {
+	w.t.Helper()
+	p := w.path(rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// start opens release v1.0.0.
+func (w *workdir) start() {
+	w.t.Helper()
+	w.must(w.run("start", "1.0.0", "--type", "minor", "--no-walk"))
+}
+
+// result is one finished octorelease process.
+type result struct {
+	args           []string
+	code           int
+	signaled       bool
+	stdout, stderr string
+	dur            time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("octorelease %s: exit %d after %v\nstdout: %s\nstderr: %s",
+		clip(strings.Join(r.args, " "), 200), r.code, r.dur.Round(time.Millisecond), clip(r.stdout, 2000), clip(r.stderr, 2000))
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("...(%d bytes)", len(s))
+}
+
+// command prepares an octorelease process in the workdir.
+func (w *workdir) command(extraEnv []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(w.bin, args...)
+	cmd.Dir = w.dir
+	cmd.Env = append(append([]string{}, w.env...), extraEnv...)
+	return cmd
+}
+
+func (w *workdir) run(args ...string) result { return w.runEnv(nil, args...) }
+
+func (w *workdir) runEnv(extraEnv []string, args ...string) result {
+	w.t.Helper()
+	cmd := w.command(extraEnv, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{args: args, stdout: out.String(), stderr: errb.String(), dur: time.Since(start)}
+	r.code, r.signaled = exitStatus(w.t, err)
+	return r
+}
+
+// exitStatus turns cmd.Wait's error into an exit code, or signaled.
+func exitStatus(t testing.TB, err error) (code int, signaled bool) {
+	if err == nil {
+		return 0, false
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("run octorelease: %v", err)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -1, true
+	}
+	return ee.ExitCode(), false
+}
+
+func (w *workdir) must(r result) result {
+	w.t.Helper()
+	if r.code != 0 {
+		w.t.Fatalf("want exit 0: %s", r)
+	}
+	return r
+}
+
+// load reads and strictly decodes the state file, and checks it verifies.
+func (w *workdir) load() (*release.Release, []byte) {
+	w.t.Helper()
+	data, err := os.ReadFile(w.stateFile())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	r, err := release.Decode(data)
+	if err != nil {
+		w.t.Fatalf("state file does not parse: %v", err)
+	}
+	if p := release.VerifyBytes(data); p != nil {
+		w.t.Fatalf("state file does not verify: %v", p)
+	}
+	return r, data
+}
+
+// signers maps item to the actors who signed it, from the event log.
+func signers(r *release.Release) map[string][]string {
+	m := map[string][]string{}
+	for _, e := range r.Events {
+		if e.Kind == release.EventSign {
+			m[e.Item] = append(m[e.Item], e.Actor)
+		}
+	}
+	return m
+}
+
+// tempFiles lists the writers' temp files left in the state folder.
+func (w *workdir) tempFiles() []string {
+	w.t.Helper()
+	matches, err := filepath.Glob(filepath.Join(w.stateDir(), "*.tmp-*"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return matches
+}
+
+// treeHash maps every file and folder under root to a hash of its content
+// (folders to "dir", symlinks to their target), to prove a command changed
+// nothing.
+func treeHash(t testing.TB, root string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case d.IsDir():
+			m[rel] = "dir"
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			m[rel] = "link:" + target
+		default:
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			h := sha256.New()
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			m[rel] = hex.EncodeToString(h.Sum(nil))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// diffTrees describes how two treeHash results differ.
+func diffTrees(before, after map[string]string) []string {
+	var diffs []string
+	for k, v := range before {
+		switch a, ok := after[k]; {
+		case !ok:
+			diffs = append(diffs, "removed "+k)
+		case a != v:
+			diffs = append(diffs, "changed "+k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			diffs = append(diffs, "added "+k)
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
+}
+
+// checkErrorOutput enforces SPEC §9 on a failed command's stderr: one line
+// "octorelease: <message>" (several only when multi is set, for a list of
+// problems), optionally followed by one "hint: " line; never a panic, a
+// stack trace or a usage dump.
+func checkErrorOutput(stderr string, multi bool) error {
+	if stderr == "" {
+		return errors.New("nothing on stderr")
+	}
+	if !strings.HasSuffix(stderr, "\n") {
+		return errors.New("stderr does not end with a newline")
+	}
+	for _, bad := range []string{"panic", "goroutine ", "runtime/", ".go:", "Usage:", "Flags:"} {
+		if strings.Contains(stderr, bad) {
+			return fmt.Errorf("stderr contains %q", bad)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	msgs, hints := 0, 0
+	for i, l := range lines {
+		switch {
+		case len(l) > 600:
+			return fmt.Errorf("line %d is %d bytes long: echoed input is not clipped", i+1, len(l))
+		case strings.HasPrefix(l, "octorelease: ") && hints == 0:
+			msgs++
+		case strings.HasPrefix(l, "hint: ") && msgs > 0 && hints == 0:
+			hints++
+		default:
+			return fmt.Errorf("line %d is neither `octorelease: ...` nor one final `hint: ...`: %q", i+1, clip(l, 200))
+		}
+	}
+	if msgs != 1 && !multi {
+		return fmt.Errorf("%d message lines, want 1", msgs)
+	}
+	return nil
+}
