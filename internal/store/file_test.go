@@ -495,3 +495,61 @@ func TestKilledHolderLeavesNoStaleLock(t *testing.T) {
 		t.Fatalf("after recovery: %v, serial %d", err, r.Serial)
 	}
 }
+
+func TestIndexRebuildWithUnparsableRelease(t *testing.T) {
+	s, dir := newStore(t)
+	mustCreate(t, s, "v1.3.0")
+	mustCreate(t, s, "v1.4.0")
+	good := readFile(t, filepath.Join(dir, "v1.4.0.json"))
+	if err := os.WriteFile(filepath.Join(dir, "v1.4.0.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, indexDir)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The broken release is a candidate for every status, so its load reports it.
+	for _, st := range []string{release.StatusInProgress, release.StatusReleased} {
+		ids, err := s.IDsWithStatus(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(ids, "v1.4.0") {
+			t.Errorf("IDsWithStatus(%s) = %v: the unparsable release is missing", st, ids)
+		}
+	}
+	built := filepath.Join(dir, indexDir, indexBuilt)
+	if _, err := os.Stat(built); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("index marked complete while a release could not be read")
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "v1.4.0.json"), good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := s.IDsWithStatus(release.StatusReleased)
+	if err != nil || ids != nil {
+		t.Fatalf("after the fix: %v, %v", ids, err)
+	}
+	if _, err := os.Stat(built); err != nil {
+		t.Fatalf("index not marked complete after the fix: %v", err)
+	}
+}
+
+func TestIndexRebuildInReadOnlyFolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores folder permissions")
+	}
+	s, dir := newStore(t)
+	mustCreate(t, s, "v1.4.0")
+	if err := os.RemoveAll(filepath.Join(dir, indexDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+	ids, err := s.IDsWithStatus(release.StatusInProgress)
+	if err != nil || !slices.Equal(ids, []string{"v1.4.0"}) {
+		t.Fatalf("read-only folder: %v, %v", ids, err)
+	}
+}

@@ -94,15 +94,15 @@ func (s *FileStore) IDsWithStatus(status string) ([]string, error) {
 	if err := checkStatus(status); err != nil {
 		return nil, err
 	}
-	if err := s.ensureIndex(); err != nil {
-		return nil, err
+	if _, err := os.Lstat(filepath.Join(s.dir, indexDir, indexBuilt)); err != nil {
+		return s.rebuildIndex(status)
 	}
 	entries, err := os.ReadDir(s.markerDir(status))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, errs.Runtimef("read index").Wrap(err)
+		return nil, errs.Runtimef("read index %s", s.markerDir(status)).Wrap(err)
 	}
 	var ids []string
 	for _, e := range entries {
@@ -119,34 +119,39 @@ func (s *FileStore) IDsWithStatus(status string) ([]string, error) {
 	return ids, nil
 }
 
-// ensureIndex rebuilds the index once if it was never known complete. Safe
-// without locks: it only adds markers, and a marker too many is allowed.
-func (s *FileStore) ensureIndex() error {
-	built := filepath.Join(s.dir, indexDir, indexBuilt)
-	if _, err := os.Lstat(built); err == nil {
-		return nil
-	}
-	if _, err := os.Stat(s.dir); errors.Is(err, os.ErrNotExist) {
-		return nil // an empty store has nothing to index
-	}
+// rebuildIndex answers from every release, once, for an index never known
+// complete (a store written by hand, or copied without .index), and records
+// the markers on the way. Recording is best effort, so a read-only state
+// folder still gets its answer. Safe without locks: it only adds markers,
+// and a marker too many is allowed. A release that does not parse is a
+// candidate for every status, so the caller's load reports it, and the index
+// stays incomplete until it is fixed.
+func (s *FileStore) rebuildIndex(status string) ([]string, error) {
 	ids, err := s.IDs()
-	if err != nil {
-		return err
+	if err != nil || len(ids) == 0 {
+		return nil, err // nothing to index: leave a missing folder missing
 	}
+	var match []string
+	complete := true
 	for _, id := range ids {
 		r, err := s.Load(id)
 		if err != nil {
-			continue // unreadable releases are reported when loaded
+			match = append(match, id)
+			complete = false
+			continue
 		}
-		if err := s.addMarker(r.Status(), id); err != nil {
-			return errs.Runtimef("rebuild index").Wrap(err)
+		if r.Status() == status {
+			match = append(match, id)
+		}
+		if s.addMarker(r.Status(), id) != nil {
+			complete = false
 		}
 	}
-	if err := s.mkdirDurable(filepath.Dir(built)); err != nil {
-		return errs.Runtimef("rebuild index").Wrap(err)
+	if complete {
+		built := filepath.Join(s.dir, indexDir, indexBuilt)
+		if s.mkdirDurable(filepath.Dir(built)) == nil {
+			_ = os.WriteFile(built, nil, 0o644)
+		}
 	}
-	if err := os.WriteFile(built, nil, 0o644); err != nil {
-		return errs.Runtimef("rebuild index").Wrap(err)
-	}
-	return nil
+	return match, nil
 }
