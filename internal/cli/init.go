@@ -104,7 +104,7 @@ func runInit(o *InitOptions) error {
 	f := o.F
 	root := f.Cwd
 	files := map[string][]byte{
-		filepath.Join(root, config.FileName):                    []byte(configTemplate),
+		filepath.Join(root, config.FileName):                      []byte(configTemplate),
 		filepath.Join(root, config.DefaultStateDir, ".gitignore"): []byte(stateGitignore),
 	}
 	err := fs.WalkDir(checklists.FS, ".", func(p string, d fs.DirEntry, err error) error {

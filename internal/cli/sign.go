@@ -216,7 +216,9 @@ func NewCmdWaive(f *Factory, runF func(*ActionOptions) error) *cobra.Command {
 		`Waive an optional item ("if needed", "if applicable") for a role, with a
 reason. Waiving a required item is refused (exit 4).`,
 		`  octorelease waive backup --role sre --reason "stateless service, nothing to back up"`,
-		func(r *release.Release, req release.ActionRequest, pol release.Policy) error { return r.Waive(req, pol) })
+		func(r *release.Release, req release.ActionRequest, pol release.Policy) error {
+			return r.Waive(req, pol)
+		})
 }
 
 // NewCmdRevoke builds `octorelease revoke`.
@@ -225,7 +227,9 @@ func NewCmdRevoke(f *Factory, runF func(*ActionOptions) error) *cobra.Command {
 		`Withdraw a role's sign-off or waiver of an item, with a reason. The original
 sign-off stays in the log; the item becomes pending again.`,
 		`  octorelease revoke qa-signoff --role qa --reason "regression found in checkout"`,
-		func(r *release.Release, req release.ActionRequest, pol release.Policy) error { return r.Revoke(req, pol) })
+		func(r *release.Release, req release.ActionRequest, pol release.Policy) error {
+			return r.Revoke(req, pol)
+		})
 }
 
 func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long, example string,
