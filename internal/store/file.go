@@ -20,9 +20,11 @@ import (
 const MaxFileSize = 64 << 20
 
 // FileStore keeps each release in <dir>/<id>.json (SPEC §6), next to
-// <id>.json.lock (permanent, flock'ed by writers), <id>.json.bak (the
-// previous version) and, while a write is in flight, <id>.json.tmp-<hex>.
-// Readers take no lock: files are only ever replaced by rename.
+// <id>.json.lock (permanent, flock'ed by writers, holding the current
+// holder's line), <id>.json.bak (the previous version) and, while a write is
+// in flight, <id>.json.tmp-<hex>. <dir>/.index/<status>/<id> are empty
+// markers behind IDsWithStatus. Readers take no lock: files are only ever
+// replaced by rename.
 type FileStore struct {
 	dir  string
 	opts Options

@@ -29,14 +29,15 @@ type holder struct {
 // heldLock is an acquired release lock.
 type heldLock struct {
 	fl   *flock.Flock
-	info *os.File // the lock file opened for writing the holder line
+	info *os.File // the lock file opened for writing the holder line; nil if it cannot be
 	// dirty keeps the holder line in place on release, so the next writer
 	// sweeps temp files this one failed to remove.
 	dirty bool
 }
 
-// lock takes the exclusive lock of release id within the lock timeout,
-// sweeps what a killed holder left and records this process as the holder.
+// lock takes the exclusive lock of release id within the lock timeout (a
+// negative timeout tries once), sweeps what a killed holder left and records
+// this process as the holder.
 func (s *FileStore) lock(id string) (*heldLock, error) {
 	path := s.lockPath(id)
 	fl := flock.New(path, flock.SetPermissions(0o644))
@@ -44,6 +45,7 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 	if timeout == 0 {
 		timeout = DefaultLockTimeout
 	}
+	// The real clock, not Options.Now: that one is for recorded times.
 	deadline := time.Now().Add(timeout)
 	delay := 2 * time.Millisecond
 	for {
@@ -64,13 +66,7 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 		delay = min(delay*3/2, 50*time.Millisecond)
 	}
 	l := &heldLock{fl: fl}
-	if err := s.recordHolder(l, id); err != nil {
-		if l.info != nil {
-			_ = l.info.Close()
-		}
-		_ = fl.Unlock()
-		return nil, errs.Runtimef("lock %s", path).Wrap(err)
-	}
+	s.recordHolder(l, id)
 	return l, nil
 }
 
@@ -80,34 +76,44 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 // is written, so a writer killed while sweeping leaves the next one the
 // same clue. The line is written before the file is cut to its length, so
 // it never goes empty in between. No fsync: the line only informs writers.
-func (s *FileStore) recordHolder(l *heldLock, id string) error {
+// Failures are not fatal (e.g. a lock file this user may not write): the
+// write itself is still protected by the lock; only the clues are lost.
+func (s *FileStore) recordHolder(l *heldLock, id string) {
 	f, err := os.OpenFile(l.fl.Path(), os.O_RDWR, 0)
-	if err != nil {
-		return err
+	writable := err == nil
+	if !writable {
+		if f, err = os.Open(l.fl.Path()); err != nil {
+			return
+		}
 	}
-	l.info = f
 	var probe [1]byte
 	if n, _ := f.ReadAt(probe[:], 0); n > 0 {
 		s.sweepTemps(l, id)
 	}
+	if !writable {
+		f.Close()
+		return
+	}
+	l.info = f
 	line, err := json.Marshal(s.holderNow())
 	if err != nil {
-		return err
+		return
 	}
 	line = append(line, '\n')
-	if _, err := f.WriteAt(line, 0); err != nil {
-		return err
+	if _, err := f.WriteAt(line, 0); err == nil {
+		_ = f.Truncate(int64(len(line)))
 	}
-	return f.Truncate(int64(len(line)))
 }
 
 // release clears the holder line (unless temp files may remain) and unlocks.
 // The lock file itself is permanent.
 func (l *heldLock) release() {
-	if !l.dirty {
-		_ = l.info.Truncate(0)
+	if l.info != nil {
+		if !l.dirty {
+			_ = l.info.Truncate(0)
+		}
+		_ = l.info.Close()
 	}
-	_ = l.info.Close()
 	_ = l.fl.Unlock()
 }
 
