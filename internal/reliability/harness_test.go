@@ -213,18 +213,22 @@ func (w *workdir) runEnv(extraEnv []string, args ...string) result {
 	start := time.Now()
 	err := cmd.Run()
 	r := result{args: args, stdout: out.String(), stderr: errb.String(), dur: time.Since(start)}
-	r.code, r.signaled = exitStatus(w.t, err)
+	r.code, r.signaled = waitStatus(err)
+	if r.code == -2 {
+		w.t.Fatalf("run octorelease: %v", err)
+	}
 	return r
 }
 
-// exitStatus turns cmd.Wait's error into an exit code, or signaled.
-func exitStatus(t testing.TB, err error) (code int, signaled bool) {
+// waitStatus turns cmd.Wait's error into an exit code, or -1 and signaled;
+// -2 when the process could not be run at all.
+func waitStatus(err error) (code int, signaled bool) {
 	if err == nil {
 		return 0, false
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("run octorelease: %v", err)
+		return -2, false
 	}
 	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return -1, true
