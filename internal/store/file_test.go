@@ -31,9 +31,16 @@ func TestCreateAndLoad(t *testing.T) {
 	if p := r.Verify(); p != nil {
 		t.Fatalf("chain: %v", p)
 	}
-	if p := release.VerifyBytes(readFile(t, filepath.Join(dir, "v1.4.0.json"))); p != nil {
+	data := readFile(t, filepath.Join(dir, "v1.4.0.json"))
+	if p := release.VerifyBytes(data); p != nil {
 		t.Fatalf("file not canonical: %v", p)
 	}
+	raw, rr, err := s.LoadRaw("v1.4.0")
+	if err != nil || !bytes.Equal(raw, data) || rr.Meta.ID != "v1.4.0" {
+		t.Fatalf("LoadRaw: %v, same bytes %v", err, bytes.Equal(raw, data))
+	}
+	_, _, err = s.LoadRaw("../x")
+	wantCode(t, err, errs.CodeUsage)
 	for _, name := range []string{"v1.4.0.json.lock", ".index/in-progress/v1.4.0"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
