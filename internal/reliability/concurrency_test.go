@@ -230,5 +230,6 @@ func (p *proc) wait() result {
 	err := p.cmd.Wait()
 	r := result{args: p.args, stdout: p.out.String(), stderr: p.errb.String(), dur: time.Since(p.start)}
 	r.code, r.signaled = waitStatus(err)
+	r.pid = p.cmd.Process.Pid
 	return r
 }

@@ -179,6 +179,7 @@ type result struct {
 	args           []string
 	code           int
 	signaled       bool
+	pid            int
 	stdout, stderr string
 	dur            time.Duration
 }
