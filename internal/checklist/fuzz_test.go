@@ -47,7 +47,7 @@ func FuzzParse(f *testing.F) {
 		ids := map[string]bool{}
 		for _, p := range file.Phases {
 			for _, id := range append([]string{p.ID}, itemIDs(p)...) {
-				if !idPattern.MatchString(id) || ids[id] {
+				if !ValidID(id) || ids[id] {
 					t.Fatalf("accepted invalid or duplicate id %q", id)
 				}
 				ids[id] = true

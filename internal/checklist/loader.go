@@ -134,9 +134,9 @@ func (l *Loader) Validate(paths []string) error {
 	var problems []Problem
 	for _, p := range paths {
 		name := checklistName(p)
-		if !strings.HasSuffix(p, ".yaml") || !idPattern.MatchString(name) {
+		if !strings.HasSuffix(p, ".yaml") || !ValidID(name) {
 			problems = append(problems, Problem{File: p, Msg: fmt.Sprintf(
-				"a checklist file must be named <name>.yaml, where name matches %s", idPattern)})
+				"a checklist file must be named <name>.yaml, where name matches %s", IDPattern)})
 			continue
 		}
 		own := l.fileSource(p)
@@ -179,7 +179,7 @@ func (l *Loader) validateEmbedded() error {
 
 // lookup finds a checklist by name: the team's file, else the embedded one.
 func (l *Loader) lookup(name string) (source, bool, error) {
-	if !idPattern.MatchString(name) { // also keeps names like "../x" out of the file system
+	if !ValidID(name) { // also keeps names like "../x" out of the file system
 		return source{}, false, nil
 	}
 	if l.Dir != "" {

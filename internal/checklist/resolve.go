@@ -198,7 +198,7 @@ func (r *resolver) check(t *tree) {
 				at := it.pos.needs[ni]
 				np, ok := phaseOf[n]
 				switch {
-				case !idPattern.MatchString(n):
+				case !ValidID(n):
 					// already reported as an invalid id
 				case !ok && isPhase[n]:
 					r.errorf(it.file, at, "needs %q: that is a phase, not an item; name the items it needs", n)

@@ -2,18 +2,17 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/octorelease/octorelease/internal/checklist"
 )
 
 // MaxFileSize caps a config file; anything larger is refused unread.
 const MaxFileSize = 1 << 20
-
-var roleIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // File is what a .octorelease.yaml may say. Pointers tell "absent" from "zero".
 type File struct {
@@ -177,8 +176,8 @@ func (p *parser) str(n *yaml.Node, key string) *string {
 func (p *parser) roles(n *yaml.Node) []FileRole {
 	var out []FileRole
 	p.eachKey(n, "roles", nil, func(id string, v *yaml.Node) {
-		if !roleIDPattern.MatchString(id) {
-			p.fail(v, fmt.Sprintf("role id %q must match %s", id, roleIDPattern))
+		if !checklist.ValidID(id) {
+			p.fail(v, fmt.Sprintf("role id %q must match %s", id, checklist.IDPattern))
 			return
 		}
 		r := FileRole{ID: id}
