@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/semver"
 
@@ -17,7 +18,11 @@ import (
 
 // releaseTag matches the tags that name releases: vX.Y.Z or X.Y.Z, nothing
 // else (no pre-releases, no "latest" or "release-2026").
-var releaseTag = regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+//
+// Compiled on first use: every command links this package, few need it.
+var releaseTag = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+})
 
 // canonical turns "1.4.0" or "v1.4.0" into "v1.4.0" for x/mod/semver.
 func canonical(v string) string {
@@ -46,7 +51,7 @@ func PreviousTag(dir, version string) (string, error) {
 	}
 	var tags []string
 	for _, t := range strings.Split(string(out), "\n") {
-		if releaseTag.MatchString(t) && semver.Compare(canonical(t), cur) < 0 {
+		if releaseTag().MatchString(t) && semver.Compare(canonical(t), cur) < 0 {
 			tags = append(tags, t)
 		}
 	}

@@ -3,20 +3,27 @@ package notes
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // header matches a conventional-commit subject: type(scope)!: description.
-var header = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9-]*)(?:\(([^()]*)\))?(!)?: +(\S.*)$`)
+//
+// Compiled on first use: every command links this package, few need it.
+var header = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([A-Za-z][A-Za-z0-9-]*)(?:\(([^()]*)\))?(!)?: +(\S.*)$`)
+})
 
 // breakingFooter matches the footer that marks a breaking change; the
 // specification allows both spellings.
-var breakingFooter = regexp.MustCompile(`^BREAKING[ -]CHANGE: *(.*)$`)
+//
+// Compiled on first use: every command links this package, few need it.
+var breakingFooter = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^BREAKING[ -]CHANGE: *(.*)$`) })
 
 // ParseCommit parses a commit's subject line and body as a conventional
 // commit. A subject that is not one is kept whole, with an empty Type.
 func ParseCommit(hash, subject, body string) Commit {
 	c := Commit{Hash: hash, Subject: strings.TrimSpace(subject), Body: strings.TrimSpace(body)}
-	if m := header.FindStringSubmatch(c.Subject); m != nil {
+	if m := header().FindStringSubmatch(c.Subject); m != nil {
 		c.Type = strings.ToLower(m[1])
 		c.Scope = strings.TrimSpace(m[2])
 		c.Breaking = m[3] == "!"
@@ -36,7 +43,7 @@ func breakingNotes(body string) []string {
 	cur := -1
 	for _, line := range strings.Split(body, "\n") {
 		line = strings.TrimRight(line, " \t\r")
-		if m := breakingFooter.FindStringSubmatch(line); m != nil {
+		if m := breakingFooter().FindStringSubmatch(line); m != nil {
 			notes = append(notes, strings.TrimSpace(m[1]))
 			cur = len(notes) - 1
 			continue
@@ -44,7 +51,7 @@ func breakingNotes(body string) []string {
 		if cur < 0 {
 			continue
 		}
-		if line == "" || footerToken.MatchString(line) {
+		if line == "" || footerToken().MatchString(line) {
 			cur = -1
 			continue
 		}
@@ -60,7 +67,8 @@ func breakingNotes(body string) []string {
 	return out
 }
 
-var footerToken = regexp.MustCompile(`^[A-Za-z][A-Za-z-]*(: | #)`)
+// Compiled on first use: every command links this package, few need it.
+var footerToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z-]*(: | #)`) })
 
 // groupOrder is the order of the groups in the notes, and the commit types
 // that go into each; a breaking commit goes first whatever its type, and a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/octorelease/octorelease/internal/errs"
@@ -58,10 +59,12 @@ func Render(tmpl string, d Data) ([]byte, error) {
 
 // templatePos picks the line and message out of text/template's
 // "template: NAME:LINE[:COL]: MESSAGE".
-var templatePos = regexp.MustCompile(`^template: [^:]*:(\d+)(?::\d+)?: (?s)(.*)$`)
+//
+// Compiled on first use: every command links this package, few need it.
+var templatePos = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^template: [^:]*:(\d+)(?::\d+)?: (?s)(.*)$`) })
 
 func templateError(err error) error {
-	if m := templatePos.FindStringSubmatch(err.Error()); m != nil {
+	if m := templatePos().FindStringSubmatch(err.Error()); m != nil {
 		return errs.Usagef("%s line %s: %s", TemplateName, m[1], m[2])
 	}
 	return errs.Usagef("%s: %v", TemplateName, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/octorelease/octorelease/internal/errs"
 )
@@ -20,7 +21,11 @@ const markerPrefix = "<!-- octorelease:sha256="
 
 // marker matches that comment as the last line of a file; what precedes it
 // is the body it vouches for.
-var marker = regexp.MustCompile(`(?:^|\n)<!-- octorelease:sha256=([0-9a-f]{64}) -->\n?$`)
+//
+// Compiled on first use: every command links this package, few need it.
+var marker = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:^|\n)<!-- octorelease:sha256=([0-9a-f]{64}) -->\n?$`)
+})
 
 // Write writes content to path with a trailing marker comment holding the
 // SHA-256 of the content. It refuses (a usage error) to replace a file that
@@ -62,7 +67,7 @@ func Edited(path string) (bool, error) {
 	if err != nil {
 		return false, errs.Runtimef("read %s", path).Wrap(err)
 	}
-	loc := marker.FindSubmatchIndex(data)
+	loc := marker().FindSubmatchIndex(data)
 	if loc == nil {
 		return true, nil
 	}
