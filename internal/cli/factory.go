@@ -101,9 +101,24 @@ func (f *Factory) Store() (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.NewFileStore(cfg.StateDir, store.Options{
-		LockTimeout: cfg.LockTimeout, Actor: f.Actor(), Now: f.Now,
-	}), nil
+	open := func(actor string) store.Store {
+		return store.NewFileStore(cfg.StateDir, store.Options{LockTimeout: cfg.LockTimeout, Actor: actor, Now: f.Now})
+	}
+	return writerActor{Store: open(""), writer: func() store.Store { return open(f.Actor()) }}, nil
+}
+
+// writerActor resolves the actor, which the store records as the lock
+// holder, only when a command writes: finding it may run `git config`, a
+// process start that readers such as status and gate need not pay for.
+type writerActor struct {
+	store.Store // reads take no lock
+	writer      func() store.Store
+}
+
+func (s writerActor) Create(r *release.Release) error { return s.writer().Create(r) }
+
+func (s writerActor) Update(id string, fn func(*release.Release) error) error {
+	return s.writer().Update(id, fn)
 }
 
 // Policy is the sign-off policy from the config.
@@ -160,24 +175,35 @@ func (f *Factory) Theme() ui.Theme { return ui.NewTheme(f.IO.ColorEnabled()) }
 // ReleaseID resolves the release a command acts on (SPEC §7): -r, then
 // OCTORELEASE_RELEASE, then the only in-progress release.
 func (f *Factory) ReleaseID(s store.Store) (string, error) {
+	id, _, err := f.resolveRelease(s)
+	return id, err
+}
+
+// resolveRelease is ReleaseID plus the release when finding it meant loading
+// it (the only one in progress), so that a reader does not decode it twice.
+func (f *Factory) resolveRelease(s store.Store) (string, *release.Release, error) {
 	id := f.Flags.Release
 	if id == "" {
 		id = f.getenv("OCTORELEASE_RELEASE")
 	}
 	if id != "" {
-		return normaliseID(id), nil
+		return normaliseID(id), nil, nil
 	}
 	active, err := activeReleases(s)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	switch len(active) {
 	case 0:
-		return "", errs.Usagef("no release in progress").WithHint("start one with `octorelease start VERSION`, or name one with -r")
+		return "", nil, errs.Usagef("no release in progress").WithHint("start one with `octorelease start VERSION`, or name one with -r")
 	case 1:
-		return active[0], nil
+		return active[0].Meta.ID, active[0], nil
 	}
-	return "", errs.Usagef("%d releases in progress: %s", len(active), strings.Join(active, ", ")).
+	ids := make([]string, len(active))
+	for i, r := range active {
+		ids[i] = r.Meta.ID
+	}
+	return "", nil, errs.Usagef("%d releases in progress: %s", len(active), strings.Join(ids, ", ")).
 		WithHint("name one with -r ID or OCTORELEASE_RELEASE")
 }
 
@@ -189,11 +215,11 @@ func normaliseID(id string) string {
 	return id
 }
 
-// activeReleases lists in-progress (and incident) releases and incident runs
-// using the store's status index, so the cost does not grow with history.
-func activeReleases(s store.Store) ([]string, error) {
+// activeReleases loads the in-progress releases and incident runs, sorted
+// by id, using the store's status index, so the cost does not grow with history.
+func activeReleases(s store.Store) ([]*release.Release, error) {
 	seen := map[string]bool{}
-	var out []string
+	var out []*release.Release
 	for _, st := range []string{release.StatusInProgress} {
 		ids, err := s.IDsWithStatus(st)
 		if err != nil {
@@ -212,10 +238,10 @@ func activeReleases(s store.Store) ([]string, error) {
 			}
 			if r.Status() == st {
 				seen[id] = true
-				out = append(out, id)
+				out = append(out, r)
 			}
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Meta.ID < out[j].Meta.ID })
 	return out, nil
 }

@@ -19,13 +19,14 @@ func (f *Factory) current() (store.Store, *release.Release, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	id, err := f.ReleaseID(s)
+	id, r, err := f.resolveRelease(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := s.Load(id)
-	if err != nil {
-		return nil, nil, err
+	if r == nil {
+		if r, err = s.Load(id); err != nil {
+			return nil, nil, err
+		}
 	}
 	return s, r, nil
 }
