@@ -87,8 +87,6 @@ func Load(o LoadOptions) (*Config, error) {
 	}
 
 	v := viper.New()
-	v.SetEnvPrefix("OCTORELEASE")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
 	v.SetDefault("checklists", DefaultChecklists)
 	v.SetDefault("state_dir", DefaultStateDir)
 	v.SetDefault("notes_dir", DefaultNotesDir)
@@ -97,10 +95,19 @@ func Load(o LoadOptions) (*Config, error) {
 	if err := v.MergeConfigMap(file.asMap()); err != nil {
 		return nil, errs.Usagef("config %s", path).Wrap(err)
 	}
-	for key, flag := range keys {
-		if err := v.BindEnv(key, EnvName(key)); err != nil {
-			return nil, err
+	// The environment comes from o.LookupEnv, not viper's os.Getenv, so an
+	// injected environment is honoured; it overlays the file and stays below
+	// flags.
+	envMap := map[string]any{}
+	for key := range keys {
+		if val, ok := o.LookupEnv(EnvName(key)); ok && val != "" {
+			envMap[key] = val
 		}
+	}
+	if err := v.MergeConfigMap(nestKeys(envMap)); err != nil {
+		return nil, errs.Usagef("environment").Wrap(err)
+	}
+	for key, flag := range keys {
 		if o.Flags != nil {
 			if f := o.Flags.Lookup(flag); f != nil {
 				if err := v.BindPFlag(key, f); err != nil {
@@ -141,6 +148,26 @@ func Load(o LoadOptions) (*Config, error) {
 	}
 	cfg.Roles = mergeRoles(file.Roles)
 	return cfg, nil
+}
+
+// nestKeys turns dotted keys ("policy.separation_of_duties") into nested
+// maps, as viper's config maps expect.
+func nestKeys(flat map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, val := range flat {
+		m := out
+		parts := strings.Split(k, ".")
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := m[p].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[p] = sub
+			}
+			m = sub
+		}
+		m[parts[len(parts)-1]] = val
+	}
+	return out
 }
 
 // changed reports whether key was set by a flag or the environment.
