@@ -29,6 +29,13 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The long version of the reliability tests (docs/reliability.md): 200
+# concurrent writers, 250 SIGKILLed writers, every single-byte change of a
+# state file, then each fuzz target for FUZZTIME; prints the figures.
+# `make test` runs the same tests at quick sizes.
+stress:
+	FUZZTIME=$(or $(FUZZTIME),2m) GO=$(GO) ./scripts/stress.sh
+
 # The main job: a whole release walked through with the embedded checklists.
 demo: build
 	./scripts/demo.sh
