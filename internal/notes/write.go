@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/fsutil"
 )
 
 // markerPrefix starts the comment Write appends to a notes file; the hash in
@@ -79,35 +80,13 @@ func Edited(path string) (bool, error) {
 	return !bytes.Equal([]byte(hex.EncodeToString(sum[:])), data[loc[2]:loc[3]]), nil
 }
 
-func writeAtomic(path string, data []byte) (err error) {
+// writeAtomic creates the folder and replaces path through fsutil.WriteAtomic.
+func writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errs.Runtimef("create %s", dir).Wrap(err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return errs.Runtimef("write %s", path).Wrap(err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return errs.Runtimef("write %s", path).Wrap(err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return errs.Runtimef("write %s", path).Wrap(err)
-	}
-	if err := f.Close(); err != nil {
-		return errs.Runtimef("write %s", path).Wrap(err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return errs.Runtimef("write %s", path).Wrap(err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := fsutil.WriteAtomic(path, data, 0o644); err != nil {
 		return errs.Runtimef("write %s", path).Wrap(err)
 	}
 	return nil
