@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -146,4 +145,3 @@ func inferType(s store.Store, version string) (string, error) {
 		WithHint("pass --type patch, --type minor or --type major")
 }
 
-func validType(t string) bool { return slices.Contains(releaseTypes, t) }
