@@ -25,9 +25,15 @@ fmt:
 vet:
 	$(GO) vet ./...
 
-# Benchmarks: Go benchmarks and the whole-process comparison with a floor program.
+# Benchmarks (docs/performance.md): Go benchmarks of loading checklists and
+# releases, status, gate and appending an event at 1x, 10x and 100x sizes;
+# then bench/cmd/procbench, the whole-process comparison with a floor program,
+# which prints the table and exits non-zero when a budget line fails.
+BENCHTIME ?= 1s
+PROCBENCH_FLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	$(GO) run ./bench/cmd/procbench $(PROCBENCH_FLAGS)
 
 # The long version of the reliability tests (docs/reliability.md): 200
 # concurrent writers, 250 SIGKILLed writers, every single-byte change of a
