@@ -93,13 +93,19 @@ func readCapped(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	tooBig := fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
-	if fi, err := f.Stat(); err == nil && fi.Size() > MaxFileSize {
-		return nil, tooBig
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		if size = fi.Size(); size > MaxFileSize {
+			return nil, tooBig
+		}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
+	// A buffer of the file's size, as os.ReadFile does: io.ReadAll would
+	// start at 512 bytes and copy a large state file a dozen times.
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if len(data) > MaxFileSize { // grew while being read
 		return nil, tooBig
 	}
@@ -174,6 +180,10 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 		return err
 	}
 	serial, oldStatus := r.Serial, r.Status()
+	// Both sides are encoded with the serial a write carries, so the second
+	// encoding is also the bytes written: two encodings per write, not three
+	// (each is ~20 ms for a 1,000-item release).
+	r.Serial = serial + 1
 	before, err := release.Encode(r)
 	if err != nil {
 		return errs.Runtimef("encode release %s", id).Wrap(err)
@@ -184,18 +194,14 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 	if r.Meta.ID != id {
 		return errs.Runtimef("update of release %s changed its id to %q", id, clip(r.Meta.ID, 64))
 	}
-	r.Serial = serial
-	after, err := release.Encode(r)
-	if err != nil {
-		return errs.Runtimef("encode release %s", id).Wrap(err)
-	}
-	if bytes.Equal(before, after) {
-		return nil
-	}
 	r.Serial = serial + 1
 	data, err := release.Encode(r)
 	if err != nil {
 		return errs.Runtimef("encode release %s", id).Wrap(err)
+	}
+	if bytes.Equal(before, data) {
+		r.Serial = serial
+		return nil
 	}
 	newStatus := r.Status()
 	if err := s.addMarker(newStatus, id); err != nil {
