@@ -86,7 +86,8 @@ func runStatus(o *StatusOptions) error {
 			return err
 		}
 	}
-	v := filterView(r.Evaluate(), o.Role, o.Pending)
+	full := r.Evaluate()
+	v := filterView(full, o.Role, o.Pending)
 	var incidents []string
 	if r.Meta.Parent == "" {
 		incidents = incidentsOf(s, r.Meta.ID)
@@ -98,7 +99,7 @@ func runStatus(o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	return rd.Status(r, v, incidents)
+	return rd.Status(r, full, v, incidents)
 }
 
 // filterView keeps the items with role (if given) that are open (if pending).

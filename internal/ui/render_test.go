@@ -89,7 +89,7 @@ func TestStatusGolden(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := renderer(&b, m.color, m.tty).Status(r, r.Evaluate(), []string{"v1.4.0-incident-1"}); err != nil {
+			if err := renderer(&b, m.color, m.tty).Status(r, r.Evaluate(), r.Evaluate(), []string{"v1.4.0-incident-1"}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "status-"+m.name, b.String(), m.color)

@@ -42,13 +42,14 @@ func (r Renderer) ReleaseLine(rel *release.Release) string {
 	return line
 }
 
-// Status writes a release's phases and items.
-func (r Renderer) Status(rel *release.Release, v release.View, incidents []string) error {
+// Status writes a release's phases and the items of v, a filtered view of
+// full (rel.Evaluate(), passed in so it is not computed twice): progress
+// counts the whole phase, whatever the filter shows.
+func (r Renderer) Status(rel *release.Release, full, v release.View, incidents []string) error {
 	fmt.Fprintln(r.W, r.ReleaseLine(rel))
 	if len(incidents) > 0 {
 		fmt.Fprintf(r.W, "incidents: %s\n", strings.Join(incidents, ", "))
 	}
-	full := rel.Evaluate() // progress counts the whole phase, whatever the filter shows
 	for _, p := range v.Phases {
 		if len(p.Items) == 0 {
 			continue
