@@ -53,6 +53,10 @@ func (s *FileStore) backup(l *heldLock, id string, old []byte) error {
 		s.removeTemp(l, tmp)
 		return fmt.Errorf("back up %s: %w", s.path(id), err)
 	}
+	// rename(2) does nothing when both names link to the same file, as
+	// after a writer killed between its backup and its install: .bak then
+	// already holds old, and the temp link must not be left behind.
+	s.removeTemp(l, tmp)
 	return nil
 }
 
