@@ -1,8 +1,9 @@
 // Command procbench measures octorelease as whole processes, the way CI and
 // people run it, against a floor: a plain Go hello world built the same way.
-// Each command runs alternately with its baseline, and the table reports
-// median times and the median of the pairwise ratios, which a busy machine
-// affects far less than absolute times. Every budget line (docs/performance.md)
+// Each command runs back to back with its baseline, every command once per
+// round so that load from other processes falls on all rows alike, and the
+// table reports median times and the median of the pairwise ratios, which a
+// busy machine affects far less than absolute times. Every budget line (docs/performance.md)
 // prints PASS or FAIL; the exit status is 1 when any line fails.
 //
 //	go run ./bench/cmd/procbench [-n 31] [-o table.md]
@@ -163,7 +164,7 @@ const peerCheck = `jq -e '. as $r | [.checklist.phases[] | select(.id == "pre-re
 // folder holding one release.
 func (b *bench) commands() error {
 	dir := filepath.Join(b.tmp, "one")
-	progress("one release: each command alternately with the floor, %d runs", b.cfg.rounds)
+	progress("one release: each command back to back with the floor, %d rounds", b.cfg.rounds)
 	if err := setupRelease(b.oct, dir, b.ciEnv); err != nil {
 		return err
 	}
@@ -185,15 +186,21 @@ func (b *bench) commands() error {
 		{"next, no OCTORELEASE_ACTOR (runs git config)", timed(b.octo(dir, b.noActorEnv, nil, "next")), 0, 0},
 		{"peer: sh -c 'jq -e … state file'", timed(proc{dir: dir, env: b.ciEnv, argv: []string{"sh", "-c", peerCheck}, ok: []int{0, 1}}), 0, 0},
 	}
+	pairs := make([]pair, len(cases))
 	for i, c := range cases {
-		s, err := alternate(b.cfg.rounds, b.cfg.warmup, c.job, floor)
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			b.add(row{name: "floor (Go hello world)", value: ms(medianDur(s[1])), rss: mib(peakRSS(s[1]))})
-		}
-		b.addRatio(c.name, s[0], s[1], "floor", c.budget, c.rss)
+		pairs[i] = pair{c.job, floor}
+	}
+	s, base, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
+	if err != nil {
+		return err
+	}
+	var floors []sample
+	for _, f := range base {
+		floors = append(floors, f...)
+	}
+	b.add(row{name: "floor (Go hello world)", value: ms(medianDur(floors)), rss: mib(peakRSS(floors))})
+	for i, c := range cases {
+		b.addRatio(c.name, s[i], base[i], "floor", c.budget, c.rss)
 	}
 	return nil
 }
@@ -214,20 +221,24 @@ func (b *bench) history() error {
 	}
 	progress("%d other releases: gate, status and sign side by side with one release", b.cfg.history)
 	gateOK := []int{0, 3}
-	label := fmt.Sprintf("%s, %d other releases", "%s", b.cfg.history)
-	for _, c := range []struct {
+	cases := []struct {
 		name      string
 		one, many job
 	}{
 		{"gate", timed(b.octo(one, b.ciEnv, gateOK, "gate", "--phase", "pre-release")), timed(b.octo(many, b.ciEnv, gateOK, "gate", "--phase", "pre-release"))},
 		{"status", timed(b.octo(one, b.ciEnv, nil, "status")), timed(b.octo(many, b.ciEnv, nil, "status"))},
 		{"sign", b.signJob(one), b.signJob(many)},
-	} {
-		s, err := alternate(b.cfg.rounds, b.cfg.warmup, c.many, c.one)
-		if err != nil {
-			return err
-		}
-		b.addRatio(fmt.Sprintf(label, c.name), s[0], s[1], "1 release", 1.1, 20*mb)
+	}
+	pairs := make([]pair, len(cases))
+	for i, c := range cases {
+		pairs[i] = pair{c.many, c.one}
+	}
+	s, base, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
+	if err != nil {
+		return err
+	}
+	for i, c := range cases {
+		b.addRatio(fmt.Sprintf("%s, %d other releases", c.name, b.cfg.history), s[i], base[i], "1 release", 1.1, 20*mb)
 	}
 	return nil
 }
@@ -243,19 +254,24 @@ func (b *bench) bigRelease() error {
 		progress("state file: %.1f MiB", float64(fi.Size())/mb)
 	}
 	floor := timed(proc{dir: dir, env: b.ciEnv, argv: []string{b.floor}})
-	for _, c := range []struct {
+	cases := []struct {
 		name   string
 		job    job
 		budget float64
 	}{
 		{"status, 1,000 items, 3,000 sign-offs", timed(b.octo(dir, b.ciEnv, nil, "status")), 4.0},
 		{"gate, 1,000 items, 3,000 sign-offs", timed(b.octo(dir, b.ciEnv, nil, "gate")), 0},
-	} {
-		s, err := alternate(b.cfg.rounds, b.cfg.warmup, c.job, floor)
-		if err != nil {
-			return err
-		}
-		b.addRatio(c.name, s[0], s[1], "floor", c.budget, 0)
+	}
+	pairs := make([]pair, len(cases))
+	for i, c := range cases {
+		pairs[i] = pair{c.job, floor}
+	}
+	s, base, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
+	if err != nil {
+		return err
+	}
+	for i, c := range cases {
+		b.addRatio(c.name, s[i], base[i], "floor", c.budget, 0)
 	}
 	return nil
 }
@@ -303,6 +319,7 @@ func (b *bench) signTogether(dir string, n int) (time.Duration, int64, error) {
 		c.Dir, c.Env, c.Stdout, c.Stderr = dir, b.ciEnv, io.Discard, io.Discard
 		cmds[i] = c
 	}
+	lowerOwnPeak()
 	start := time.Now()
 	for _, c := range cmds {
 		if err := c.Start(); err != nil {
@@ -373,7 +390,9 @@ func (b *bench) verdict(ok bool) string {
 func (b *bench) table() string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "machine: %s\n\n", machine())
-	fmt.Fprintf(&s, "Medians of %d runs, each alternating with its baseline; ratio = median of the pairwise ratios.\n\n", b.cfg.rounds)
+	fmt.Fprintf(&s, "Medians of %d rounds; in each, every command ran back to back with its baseline; ratio = median of the pairwise ratios.\n\n", b.cfg.rounds)
+	s.WriteString("Peak RSS is the largest ru_maxrss of the runs; the kernel never reports less than procbench's\n" +
+		"own resident set at the time (about the floor row's figure), so small readings are upper bounds.\n\n")
 	s.WriteString("| case | octorelease | baseline | ratio | budget | peak RSS | |\n")
 	s.WriteString("| --- | ---: | ---: | ---: | --- | ---: | --- |\n")
 	for _, r := range b.rows {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"runtime/debug"
 	"slices"
 	"syscall"
 	"time"
@@ -67,24 +69,50 @@ type job func() (sample, error)
 
 func timed(p proc) job { return p.run }
 
-// alternate runs the jobs in turn, rounds times, after warmup rounds that are
-// not recorded. The order rotates every round so that neither side always
-// runs first on a busy machine.
-func alternate(rounds, warmup int, jobs ...job) ([][]sample, error) {
-	out := make([][]sample, len(jobs))
+// lowerOwnPeak returns memory to the OS and resets this process's peak RSS
+// (Linux: /proc/self/clear_refs, 5). A child is started with vfork, and the
+// kernel carries the parent's peak into the child's ru_maxrss at exec, so a
+// child's reading is never below ours: building 10,000 releases must not
+// show up as the commands' RSS.
+func lowerOwnPeak() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// pair is a measured job and its baseline.
+type pair struct{ job, base job }
+
+// interleave runs every pair once per round, rounds times, after warmup
+// rounds that are not recorded. Within a pair the two run back to back, in
+// an order that flips every round, and all pairs share each round, so load
+// from other processes on the machine falls on every row alike. It returns
+// the job's and the baseline's samples of each pair.
+func interleave(rounds, warmup int, pairs []pair) (jobs, bases [][]sample, err error) {
+	lowerOwnPeak()
+	jobs, bases = make([][]sample, len(pairs)), make([][]sample, len(pairs))
 	for r := -warmup; r < rounds; r++ {
-		for k := range jobs {
-			i := (k + max(r, 0)) % len(jobs)
-			s, err := jobs[i]()
+		for i, p := range pairs {
+			first, second := p.job, p.base
+			if r%2 != 0 {
+				first, second = second, first
+			}
+			a, err := first()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
+			}
+			b, err := second()
+			if err != nil {
+				return nil, nil, err
+			}
+			if r%2 != 0 {
+				a, b = b, a
 			}
 			if r >= 0 {
-				out[i] = append(out[i], s)
+				jobs[i], bases[i] = append(jobs[i], a), append(bases[i], b)
 			}
 		}
 	}
-	return out, nil
+	return jobs, bases, nil
 }
 
 func medianDur(s []sample) time.Duration {
