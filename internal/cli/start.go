@@ -144,4 +144,3 @@ func inferType(s store.Store, version string) (string, error) {
 	return "", errs.Usagef("no earlier release to infer the type of %s from", version).
 		WithHint("pass --type patch, --type minor or --type major")
 }
-
