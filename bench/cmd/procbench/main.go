@@ -143,8 +143,8 @@ func (b *bench) octo(dir string, env []string, ok []int, args ...string) proc {
 func (b *bench) signJob(dir string) job {
 	sign := b.octo(dir, b.ciEnv, nil, "sign", "capacity", "--note", "quota raised")
 	revoke := b.octo(dir, b.ciEnv, nil, "revoke", "capacity", "--role", "sre", "--reason", "re-sign")
-	return func() (sample, error) {
-		s, err := sign.run()
+	return func(probe bool) (sample, error) {
+		s, err := timed(sign)(probe)
 		if err != nil {
 			return s, err
 		}
@@ -190,17 +190,18 @@ func (b *bench) commands() error {
 	for i, c := range cases {
 		pairs[i] = pair{c.job, floor}
 	}
-	s, base, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
+	pairs = append(pairs, pair{floor, floor}) // for the floor's own RSS
+	s, base, rss, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
 	if err != nil {
 		return err
 	}
 	var floors []sample
-	for _, f := range base {
+	for _, f := range base[:len(cases)] {
 		floors = append(floors, f...)
 	}
-	b.add(row{name: "floor (Go hello world)", value: ms(medianDur(floors)), rss: mib(peakRSS(floors))})
+	b.add(row{name: "floor (Go hello world)", value: ms(medianDur(floors)), rss: mib(rss[len(cases)])})
 	for i, c := range cases {
-		b.addRatio(c.name, s[i], base[i], "floor", c.budget, c.rss)
+		b.addRatio(c.name, s[i], base[i], rss[i], "floor", c.budget, c.rss)
 	}
 	return nil
 }
@@ -233,12 +234,12 @@ func (b *bench) history() error {
 	for i, c := range cases {
 		pairs[i] = pair{c.many, c.one}
 	}
-	s, base, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
+	s, base, rss, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
 	if err != nil {
 		return err
 	}
 	for i, c := range cases {
-		b.addRatio(fmt.Sprintf("%s, %d other releases", c.name, b.cfg.history), s[i], base[i], "1 release", 1.1, 20*mb)
+		b.addRatio(fmt.Sprintf("%s, %d other releases", c.name, b.cfg.history), s[i], base[i], rss[i], "1 release", 1.1, 20*mb)
 	}
 	return nil
 }
@@ -266,12 +267,12 @@ func (b *bench) bigRelease() error {
 	for i, c := range cases {
 		pairs[i] = pair{c.job, floor}
 	}
-	s, base, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
+	s, base, rss, err := interleave(b.cfg.rounds, b.cfg.warmup, pairs)
 	if err != nil {
 		return err
 	}
 	for i, c := range cases {
-		b.addRatio(c.name, s[i], base[i], "floor", c.budget, 0)
+		b.addRatio(c.name, s[i], base[i], rss[i], "floor", c.budget, 0)
 	}
 	return nil
 }
@@ -283,22 +284,16 @@ func (b *bench) concurrentSigners() error {
 	n := b.cfg.signers
 	progress("%d concurrent sign processes, %d rounds", n, b.cfg.signerRounds)
 	var rates []float64
-	var rss int64
-	var wall time.Duration
 	for round := range b.cfg.signerRounds {
 		dir := filepath.Join(b.tmp, fmt.Sprintf("signers-%d", round))
 		if err := setupSigners(b.oct, dir, b.ciEnv, n); err != nil {
 			return err
 		}
-		d, peak, err := b.signTogether(dir, n)
+		d, err := b.signTogether(dir, n)
 		if err != nil {
 			return err
 		}
 		rates = append(rates, float64(n)/d.Seconds())
-		rss = max(rss, peak)
-		if len(rates) == 1 || d < wall {
-			wall = d
-		}
 	}
 	slices.Sort(rates)
 	rate := rates[len(rates)/2]
@@ -306,41 +301,37 @@ func (b *bench) concurrentSigners() error {
 		name:    fmt.Sprintf("%d concurrent sign processes", n),
 		value:   fmt.Sprintf("%.0f sign-offs/s", rate),
 		budget:  "≥100/s",
-		rss:     mib(rss),
 		verdict: b.verdict(rate >= 100),
 	})
 	return nil
 }
 
-func (b *bench) signTogether(dir string, n int) (time.Duration, int64, error) {
+func (b *bench) signTogether(dir string, n int) (time.Duration, error) {
 	cmds := make([]*exec.Cmd, n)
 	for i := range cmds {
 		c := exec.Command(b.oct, "sign", fmt.Sprintf("item-0-%d", i), "--as", fmt.Sprintf("dev%d@example.com", i))
 		c.Dir, c.Env, c.Stdout, c.Stderr = dir, b.ciEnv, io.Discard, io.Discard
 		cmds[i] = c
 	}
-	lowerOwnPeak()
 	start := time.Now()
 	for _, c := range cmds {
 		if err := c.Start(); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
 	var firstErr error
-	var peak int64
 	for _, c := range cmds {
 		if err := c.Wait(); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("concurrent %v: %w", c.Args[1:3], err)
 		}
-		peak = max(peak, rusageRSS(c))
 	}
 	d := time.Since(start)
 	if firstErr != nil {
-		return 0, 0, firstErr
+		return 0, firstErr
 	}
 	r, err := store.NewFileStore(filepath.Join(dir, ".octorelease"), store.Options{}).Load("v1.0.0")
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	signs := 0
 	for _, e := range r.Events {
@@ -349,22 +340,22 @@ func (b *bench) signTogether(dir string, n int) (time.Duration, int64, error) {
 		}
 	}
 	if signs != n {
-		return 0, 0, fmt.Errorf("%d concurrent signers left %d sign-offs", n, signs)
+		return 0, fmt.Errorf("%d concurrent signers left %d sign-offs", n, signs)
 	}
-	return d, peak, nil
+	return d, nil
 }
 
 func (b *bench) add(r row) { b.rows = append(b.rows, r) }
 
 // addRatio adds a row comparing s with base; budget 0 means report only.
-func (b *bench) addRatio(name string, s, base []sample, baseName string, budget float64, rssBudget int64) {
+func (b *bench) addRatio(name string, s, base []sample, rss int64, baseName string, budget float64, rssBudget int64) {
 	ratio := medianRatio(s, base)
 	r := row{
 		name:     name,
 		value:    ms(medianDur(s)),
 		baseline: baseName + " " + ms(medianDur(base)),
 		ratio:    fmt.Sprintf("%.2fx", ratio),
-		rss:      mib(peakRSS(s)),
+		rss:      mib(rss),
 	}
 	if budget > 0 {
 		var limits []string
@@ -372,7 +363,7 @@ func (b *bench) addRatio(name string, s, base []sample, baseName string, budget 
 		ok := ratio <= budget
 		if rssBudget > 0 {
 			limits = append(limits, fmt.Sprintf("≤%d MB", rssBudget/mb))
-			ok = ok && peakRSS(s) <= rssBudget
+			ok = ok && rss <= rssBudget
 		}
 		r.budget, r.verdict = strings.Join(limits, ", "), b.verdict(ok)
 	}
@@ -391,8 +382,7 @@ func (b *bench) table() string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "machine: %s\n\n", machine())
 	fmt.Fprintf(&s, "Medians of %d rounds; in each, every command ran back to back with its baseline; ratio = median of the pairwise ratios.\n\n", b.cfg.rounds)
-	s.WriteString("Peak RSS is the largest ru_maxrss of the runs; the kernel never reports less than procbench's\n" +
-		"own resident set at the time (about the floor row's figure), so small readings are upper bounds.\n\n")
+	s.WriteString("Peak RSS: the largest of 3 further runs of the command under time(1).\n\n")
 	s.WriteString("| case | octorelease | baseline | ratio | budget | peak RSS | |\n")
 	s.WriteString("| --- | ---: | ---: | ---: | --- | ---: | --- |\n")
 	for _, r := range b.rows {

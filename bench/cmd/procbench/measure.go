@@ -7,8 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -63,46 +64,86 @@ func rusageRSS(cmd *exec.Cmd) int64 {
 	return 0
 }
 
-// job is one timed run plus untimed work around it (for example the revoke
-// that makes the next sign possible).
-type job func() (sample, error)
+// runRSS is run under GNU time, for the peak RSS only. A child is started
+// with vfork, and at exec the kernel carries the parent's peak into the
+// child's ru_maxrss, so a child of procbench never reads below procbench's
+// own resident set (~9 MB); a child of time(1), a small C program, reads
+// true to within time's own ~2 MB. Without /usr/bin/time, run's reading is
+// kept (an upper bound).
+func (p proc) runRSS() (sample, error) {
+	const gnuTime = "/usr/bin/time"
+	if _, err := os.Stat(gnuTime); err != nil {
+		return p.run()
+	}
+	out, err := os.CreateTemp("", "procbench-rss-")
+	if err != nil {
+		return sample{}, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	q := p
+	q.argv = append([]string{gnuTime, "-f", "%M", "-o", out.Name()}, p.argv...)
+	s, err := q.run()
+	if err != nil {
+		return s, err
+	}
+	data, err := os.ReadFile(out.Name())
+	if err != nil {
+		return s, err
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return s, fmt.Errorf("time(1) wrote %q", data)
+	}
+	kb, err := strconv.ParseInt(fields[len(fields)-1], 10, 64)
+	if err != nil {
+		return s, fmt.Errorf("time(1) wrote %q", data)
+	}
+	s.rss = kb * 1024
+	return s, nil
+}
 
-func timed(p proc) job { return p.run }
+// job is one run plus untimed work around it (for example the revoke that
+// makes the next sign possible). With probe, the run is for its peak RSS
+// (runRSS) and its time is not used.
+type job func(probe bool) (sample, error)
 
-// lowerOwnPeak returns memory to the OS and resets this process's peak RSS
-// (Linux: /proc/self/clear_refs, 5). A child is started with vfork, and the
-// kernel carries the parent's peak into the child's ru_maxrss at exec, so a
-// child's reading is never below ours: building 10,000 releases must not
-// show up as the commands' RSS.
-func lowerOwnPeak() {
-	debug.FreeOSMemory()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+func timed(p proc) job {
+	return func(probe bool) (sample, error) {
+		if probe {
+			return p.runRSS()
+		}
+		return p.run()
+	}
 }
 
 // pair is a measured job and its baseline.
 type pair struct{ job, base job }
 
+// rssProbes is how many runs of each job measure its peak RSS.
+const rssProbes = 3
+
 // interleave runs every pair once per round, rounds times, after warmup
 // rounds that are not recorded. Within a pair the two run back to back, in
 // an order that flips every round, and all pairs share each round, so load
 // from other processes on the machine falls on every row alike. It returns
-// the job's and the baseline's samples of each pair.
-func interleave(rounds, warmup int, pairs []pair) (jobs, bases [][]sample, err error) {
-	lowerOwnPeak()
-	jobs, bases = make([][]sample, len(pairs)), make([][]sample, len(pairs))
+// the job's and the baseline's samples of each pair, and the peak RSS of
+// each job from rssProbes further runs.
+func interleave(rounds, warmup int, pairs []pair) (jobs, bases [][]sample, rss []int64, err error) {
+	jobs, bases, rss = make([][]sample, len(pairs)), make([][]sample, len(pairs)), make([]int64, len(pairs))
 	for r := -warmup; r < rounds; r++ {
 		for i, p := range pairs {
 			first, second := p.job, p.base
 			if r%2 != 0 {
 				first, second = second, first
 			}
-			a, err := first()
+			a, err := first(false)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			b, err := second()
+			b, err := second(false)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if r%2 != 0 {
 				a, b = b, a
@@ -112,7 +153,16 @@ func interleave(rounds, warmup int, pairs []pair) (jobs, bases [][]sample, err e
 			}
 		}
 	}
-	return jobs, bases, nil
+	for i, p := range pairs {
+		for range rssProbes {
+			s, err := p.job(true)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			rss[i] = max(rss[i], s.rss)
+		}
+	}
+	return jobs, bases, rss, nil
 }
 
 func medianDur(s []sample) time.Duration {
@@ -133,12 +183,4 @@ func medianRatio(a, b []sample) float64 {
 	}
 	slices.Sort(r)
 	return r[len(r)/2]
-}
-
-func peakRSS(s []sample) int64 {
-	var m int64
-	for _, x := range s {
-		m = max(m, x.rss)
-	}
-	return m
 }
