@@ -25,7 +25,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		start := time.Now()
 		file, err := Parse("c.yaml", data)
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 30*time.Second { // hang guard, not a speed limit
 			t.Errorf("Parse took %s", d)
 		}
 		if err != nil {
