@@ -125,14 +125,17 @@ const rssProbes = 3
 
 // interleave runs every pair once per round, rounds times, after warmup
 // rounds that are not recorded. Within a pair the two run back to back, in
-// an order that flips every round, and all pairs share each round, so load
-// from other processes on the machine falls on every row alike. It returns
+// an order that flips every round; all pairs share each round, starting at a
+// different pair each time, so load from other processes on the machine
+// (and the wake of a heavy neighbour row) falls on every row alike. It returns
 // the job's and the baseline's samples of each pair, and the peak RSS of
 // each job from rssProbes further runs.
 func interleave(rounds, warmup int, pairs []pair) (jobs, bases [][]sample, rss []int64, err error) {
 	jobs, bases, rss = make([][]sample, len(pairs)), make([][]sample, len(pairs)), make([]int64, len(pairs))
 	for r := -warmup; r < rounds; r++ {
-		for i, p := range pairs {
+		for k := range pairs {
+			i := (k + max(r, 0)) % len(pairs)
+			p := pairs[i]
 			first, second := p.job, p.base
 			if r%2 != 0 {
 				first, second = second, first
