@@ -135,7 +135,7 @@ func checkTargets(r *release.Release, ids []string) ([]release.ItemView, error) 
 		return out, nil
 	}
 	for _, id := range ids {
-		it, ok := findItem(v, id)
+		it, ok := v.Item(id)
 		if !ok {
 			return nil, errs.Usagef("unknown item %q in %s", id, r.Meta.ID)
 		}
@@ -183,7 +183,7 @@ func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it
 // the actor may sign for.
 func signPassed(f *Factory, id string, pol release.Policy) error {
 	return f.mutate(func(r *release.Release) error {
-		it, _ := findItem(r.Evaluate(), id)
+		it, _ := r.Evaluate().Item(id)
 		signed := 0
 		for _, role := range it.PendingRoles {
 			if !pol.MaySign(f.Actor(), role) {

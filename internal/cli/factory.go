@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-	"sort"
 	"strings"
 	"time"
 
@@ -189,7 +188,7 @@ func (f *Factory) resolveRelease(s store.Store) (string, *release.Release, error
 	if id != "" {
 		return normaliseID(id), nil, nil
 	}
-	active, err := activeReleases(s)
+	active, err := releasesWithStatus(s, release.StatusInProgress)
 	if err != nil {
 		return "", nil, err
 	}
@@ -213,35 +212,4 @@ func normaliseID(id string) string {
 		return "v" + id
 	}
 	return id
-}
-
-// activeReleases loads the in-progress releases and incident runs, sorted
-// by id, using the store's status index, so the cost does not grow with history.
-func activeReleases(s store.Store) ([]*release.Release, error) {
-	seen := map[string]bool{}
-	var out []*release.Release
-	for _, st := range []string{release.StatusInProgress} {
-		ids, err := s.IDsWithStatus(st)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if seen[id] {
-				continue
-			}
-			r, err := s.Load(id)
-			if err != nil {
-				if errs.Code(err) == errs.CodeUsage { // marker without a file: ignore
-					continue
-				}
-				return nil, err
-			}
-			if r.Status() == st {
-				seen[id] = true
-				out = append(out, r)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Meta.ID < out[j].Meta.ID })
-	return out, nil
 }

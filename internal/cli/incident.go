@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -107,44 +106,12 @@ func runIncident(o *IncidentOptions) error {
 	return nil
 }
 
-// lastKnownGood is the latest released version below version; a release
-// rolled back no longer has status released, so it is skipped. Incident runs
-// ("v1.3.0-incident-1") are closed with status released too, and their ids
-// parse as pre-release versions: they are never candidates.
+// lastKnownGood is the latest released version below version. A release
+// that was rolled back has the final status rolled-back, so it is never one.
 func lastKnownGood(s store.Store, version string) (string, error) {
-	ids, err := s.IDsWithStatus(release.StatusReleased)
-	if err != nil {
+	r, err := latestReleasedBefore(s, version)
+	if r == nil || err != nil {
 		return "", err
 	}
-	type cand struct{ id, version string }
-	var cands []cand
-	for _, id := range ids {
-		if _, v, err := release.ParseVersion(id); err == nil && !isIncidentRun(id) && release.CompareVersions(v, version) < 0 {
-			cands = append(cands, cand{id, v})
-		}
-	}
-	sort.Slice(cands, func(i, j int) bool { return release.CompareVersions(cands[i].version, cands[j].version) > 0 })
-	for _, c := range cands {
-		r, err := s.Load(c.id)
-		if err == nil && r.Meta.Parent == "" && r.Status() == release.StatusReleased && !wasRolledBack(r) {
-			return c.id, nil
-		}
-	}
-	return "", nil
-}
-
-// isIncidentRun tells an incident run's id from a release's by its shape,
-// without loading the file.
-func isIncidentRun(id string) bool {
-	_, _, ok := release.ParseIncidentID(id)
-	return ok
-}
-
-func wasRolledBack(r *release.Release) bool {
-	for _, e := range r.Events {
-		if e.Kind == release.EventStatus && e.Status == release.StatusRolledBack {
-			return true
-		}
-	}
-	return false
+	return r.Meta.ID, nil
 }

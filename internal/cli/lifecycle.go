@@ -133,24 +133,15 @@ func runList(f *Factory, all bool) error {
 	if err != nil {
 		return err
 	}
-	var ids []string
+	releases, err := releasesWithStatus(s, release.StatusInProgress, release.StatusIncident)
 	if all {
-		ids, err = s.IDs()
-	} else {
-		ids, err = activeOrIncident(f, s)
+		releases, err = allReleases(s)
 	}
 	if err != nil {
 		return err
 	}
 	rows := []listJSON{}
-	for _, id := range ids {
-		r, err := s.Load(id)
-		if err != nil {
-			return err
-		}
-		if st := r.Status(); !all && st != release.StatusInProgress && st != release.StatusIncident {
-			continue // a stale index marker
-		}
+	for _, r := range releases {
 		done, total := progress(r.Evaluate())
 		rows = append(rows, listJSON{releaseView(r, nil), done, total})
 	}
@@ -181,40 +172,12 @@ func progress(v release.View) (done, total int) {
 	for _, p := range v.Phases {
 		for _, it := range p.Items {
 			total++
-			if it.State == release.StateDone || it.State == release.StateWaived {
+			if it.Finished() {
 				done++
 			}
 		}
 	}
 	return done, total
-}
-
-// activeOrIncident lists what is open: releases and incident runs in
-// progress, and releases in incident.
-func activeOrIncident(f *Factory, s interface {
-	IDsWithStatus(string) ([]string, error)
-}) ([]string, error) {
-	var out []string
-	for _, st := range []string{release.StatusInProgress, release.StatusIncident} {
-		ids, err := s.IDsWithStatus(st)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ids...)
-	}
-	return dedupe(out), nil
-}
-
-func dedupe(ids []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // NewCmdLog builds `octorelease log`.

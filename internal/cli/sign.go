@@ -166,8 +166,7 @@ func (f *Factory) followIncident(s store.Store, r *release.Release, events []rel
 	}
 	for _, e := range events {
 		if e.Kind == release.EventSign && e.Item == "rollback" {
-			v := r.Evaluate()
-			if it, ok := findItem(v, "rollback"); ok && it.State == release.StateDone {
+			if it, ok := r.Evaluate().Item("rollback"); ok && it.State == release.StateDone {
 				return f.setParentStatus(s, r, release.StatusRolledBack, e.Note)
 			}
 		}
@@ -189,17 +188,6 @@ func (f *Factory) setParentStatus(s store.Store, incident *release.Release, stat
 		fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", incident.Meta.Parent, status)
 	}
 	return err
-}
-
-func findItem(v release.View, id string) (release.ItemView, bool) {
-	for _, p := range v.Phases {
-		for _, it := range p.Items {
-			if it.ID == id {
-				return it, true
-			}
-		}
-	}
-	return release.ItemView{}, false
 }
 
 // ActionOptions are the flags of `waive` and `revoke`.

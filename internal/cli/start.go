@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -116,31 +115,15 @@ func runStart(o *StartOptions) error {
 	return nil
 }
 
-// inferType compares version with the latest released version. The store's
-// status index keeps this independent of how many other releases exist.
+// inferType compares version with the latest released version before it.
 func inferType(s store.Store, version string) (string, error) {
-	ids, err := s.IDsWithStatus(release.StatusReleased)
+	prev, err := latestReleasedBefore(s, version)
 	if err != nil {
 		return "", err
 	}
-	type cand struct{ id, version string }
-	var cands []cand
-	for _, id := range ids {
-		if _, v, err := release.ParseVersion(id); err == nil {
-			cands = append(cands, cand{id, v})
-		}
+	if prev == nil {
+		return "", errs.Usagef("no earlier release to infer the type of %s from", version).
+			WithHint("pass --type patch, --type minor or --type major")
 	}
-	sort.Slice(cands, func(i, j int) bool { return release.CompareVersions(cands[i].version, cands[j].version) > 0 })
-	for _, c := range cands {
-		if release.CompareVersions(c.version, version) >= 0 {
-			continue
-		}
-		r, err := s.Load(c.id)
-		if err != nil || r.Status() != release.StatusReleased {
-			continue
-		}
-		return release.InferType(c.version, version)
-	}
-	return "", errs.Usagef("no earlier release to infer the type of %s from", version).
-		WithHint("pass --type patch, --type minor or --type major")
+	return release.InferType(prev.Meta.Version, version)
 }

@@ -115,7 +115,7 @@ func filterView(v release.View, role string, pending bool) release.View {
 			if role != "" && !slices.Contains(it.Roles, role) {
 				continue
 			}
-			if pending && (it.State == release.StateDone || it.State == release.StateWaived) {
+			if pending && it.Finished() {
 				continue
 			}
 			fp.Items = append(fp.Items, it)

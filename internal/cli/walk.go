@@ -285,7 +285,7 @@ func (w *walker) stillOpen(rd ui.Renderer, r *release.Release) error {
 	for _, p := range v.Phases {
 		open := 0
 		for _, it := range p.Items {
-			if it.State == release.StateDone || it.State == release.StateWaived {
+			if it.Finished() {
 				continue
 			}
 			open++

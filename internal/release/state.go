@@ -93,7 +93,7 @@ func (r *Release) Evaluate() View {
 		pv := PhaseView{ID: p.ID, Title: p.Title, Complete: true, Items: make([]ItemView, 0, len(p.Items))}
 		for _, it := range p.Items {
 			iv := itemView(it, p.ID, h)
-			if iv.State == StateDone || iv.State == StateWaived {
+			if iv.Finished() {
 				finished[it.ID] = true
 			} else {
 				pv.Complete = false
@@ -163,6 +163,10 @@ func itemView(it checklist.Item, phase string, h history) ItemView {
 	return iv
 }
 
+// Finished reports whether the item is done or waived: it no longer holds
+// its phase's gate.
+func (iv ItemView) Finished() bool { return iv.State == StateDone || iv.State == StateWaived }
+
 // Item returns the view of the item with the given id.
 func (v View) Item(id string) (ItemView, bool) {
 	for _, p := range v.Phases {
@@ -191,7 +195,7 @@ func (v View) describeBlockers(iv ItemView) string {
 			}
 			var open []string
 			for _, it := range p.Items {
-				if it.State != StateDone && it.State != StateWaived {
+				if !it.Finished() {
 					open = append(open, it.ID)
 				}
 			}

@@ -78,7 +78,7 @@ func phaseProgress(full release.View, p release.PhaseView) (done, total int) {
 		}
 	}
 	for _, it := range items {
-		if it.State == release.StateDone || it.State == release.StateWaived {
+		if it.Finished() {
 			done++
 		}
 	}
