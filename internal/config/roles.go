@@ -1,5 +1,7 @@
 package config
 
+import "github.com/octorelease/octorelease/internal/checklist"
+
 // Role is a role that items are tagged with (SPEC §2).
 type Role struct {
 	ID      string   `json:"id"`
@@ -7,19 +9,23 @@ type Role struct {
 	Members []string `json:"members"`
 }
 
-// BuiltinRoles are usable with no config file at all, in this order.
-var builtinRoles = []Role{
-	{ID: "sre", Name: "SRE/DevOps"},
-	{ID: "qa", Name: "QA/Test Engineer"},
-	{ID: "security", Name: "Security Lead"},
-	{ID: "product-manager", Name: "Product Manager"},
-	{ID: "project-manager", Name: "Project Manager"},
-	{ID: "developer", Name: "Developer"},
+// builtinNames are the display names of checklist.BuiltinRoles (SPEC §2);
+// the ids and their order live there only.
+var builtinNames = map[string]string{
+	"sre":             "SRE/DevOps",
+	"qa":              "QA/Test Engineer",
+	"security":        "Security Lead",
+	"product-manager": "Product Manager",
+	"project-manager": "Project Manager",
+	"developer":       "Developer",
 }
 
-// BuiltinRoles returns a fresh copy of the six built-in roles.
+// BuiltinRoles returns a fresh copy of the six built-in roles, in order.
 func BuiltinRoles() []Role {
-	out := make([]Role, len(builtinRoles))
-	copy(out, builtinRoles)
+	ids := checklist.BuiltinRoles()
+	out := make([]Role, len(ids))
+	for i, id := range ids {
+		out[i] = Role{ID: id, Name: builtinNames[id]}
+	}
 	return out
 }

@@ -41,16 +41,3 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 	committed = true
 	return SyncDir(dir)
 }
-
-// SyncDir makes a rename in dir durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}

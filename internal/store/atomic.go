@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/octorelease/octorelease/internal/fsutil"
 )
 
 const tmpInfix = ".json.tmp-"
@@ -33,7 +35,7 @@ func (s *FileStore) replace(l *heldLock, id string, old, data []byte) error {
 		s.removeTemp(l, tmp)
 		return fmt.Errorf("install %s: %w", s.path(id), err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := fsutil.SyncDir(s.dir); err != nil {
 		return fmt.Errorf("sync %s: %w", s.dir, err)
 	}
 	return nil

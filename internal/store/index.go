@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/fsutil"
 )
 
 // The status index is a folder of empty marker files,
@@ -54,7 +55,7 @@ func (s *FileStore) addMarker(status, id string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("index %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := fsutil.SyncDir(dir); err != nil {
 		return fmt.Errorf("index %s: %w", path, err)
 	}
 	return nil
@@ -83,7 +84,7 @@ func (s *FileStore) mkdirDurable(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	return syncDir(parent)
+	return fsutil.SyncDir(parent)
 }
 
 // IDsWithStatus lists the ids that may have the given status, sorted, at a
