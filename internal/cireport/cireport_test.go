@@ -172,6 +172,23 @@ func TestJUnitEscapes(t *testing.T) {
 	if c.Name != "x: a <b> & \"c\" 'd'\uFFFD[31m\uFFFD" {
 		t.Errorf("name round-tripped as %q", c.Name)
 	}
+	if f := c.Failure; f == nil || f.Body != "title: a <b> & \"c\" 'd'\uFFFD[31m\uFFFD\npending roles: sre\n" {
+		t.Errorf("failure body round-tripped as %+v", f)
+	}
+}
+
+// Line breaks and tabs in attribute values survive XML attribute
+// normalisation, which would turn raw ones into spaces.
+func TestJUnitAttributeLineBreaks(t *testing.T) {
+	g := failingGate()
+	g.Items[3].Signoffs[0].Reason = "line one\n\tline two\r\n"
+	var buf bytes.Buffer
+	if err := JUnit(&buf, "v1.4.0", g); err != nil {
+		t.Fatal(err)
+	}
+	if sk := parseJUnit(t, buf.Bytes()).Suites[0].Cases[3].Skipped; sk == nil || sk.Message != "waived: line one\n\tline two\r\n" {
+		t.Errorf("skipped message round-tripped as %+v", sk)
+	}
 }
 
 func TestJUnitKeepsBlockerMissingFromItems(t *testing.T) {
