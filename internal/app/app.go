@@ -20,7 +20,12 @@ var Version = "dev"
 // Main runs octorelease with the process's arguments and returns the exit code.
 func Main() int {
 	io := iostreams.System(os.Getenv)
-	return Run(cli.NewFactory(io, Version), os.Args[1:])
+	code := Run(cli.NewFactory(io, Version), os.Args[1:])
+	if err := io.Flush(); err != nil && code == errs.CodeOK {
+		fmt.Fprintln(os.Stderr, "octorelease: write output:", err)
+		code = errs.CodeRuntime
+	}
+	return code
 }
 
 // Run executes one command line against a Factory.

@@ -4,6 +4,7 @@
 package iostreams
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -19,6 +20,7 @@ type IOStreams struct {
 
 	stdinTTY, stdoutTTY, stderrTTY bool
 	color                          bool
+	flush                          func() error // nil when Out is not buffered
 }
 
 // System returns the process's streams with terminal detection done.
@@ -32,7 +34,41 @@ func System(getenv func(string) string) *IOStreams {
 		stderrTTY: isTerminal(os.Stderr),
 	}
 	s.color = DecideColor(s.stdoutTTY, false, getenv)
+	if !s.stdoutTTY {
+		s.bufferOut(os.Stdout, os.Stderr)
+	}
 	return s
+}
+
+// bufferOut buffers Out, which is not a terminal: a status table of a
+// 1,000-item release is a thousand lines, and a write(2) per line costs more
+// than rendering them. Whatever goes to ErrOut first flushes Out, so the two
+// streams keep their order when they share a pipe (2>&1).
+func (s *IOStreams) bufferOut(out, errOut io.Writer) {
+	bw := bufio.NewWriterSize(out, 64<<10)
+	s.Out = bw
+	s.ErrOut = flushFirst{w: errOut, out: bw}
+	s.flush = bw.Flush
+}
+
+type flushFirst struct {
+	w   io.Writer
+	out *bufio.Writer
+}
+
+func (f flushFirst) Write(p []byte) (int, error) {
+	if f.out.Buffered() > 0 {
+		_ = f.out.Flush() // a failed stdout must not silence stderr
+	}
+	return f.w.Write(p)
+}
+
+// Flush writes out what Out buffered; call it before the process exits.
+func (s *IOStreams) Flush() error {
+	if s.flush == nil {
+		return nil
+	}
+	return s.flush()
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -1,6 +1,10 @@
 package iostreams
 
-import "testing"
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
 
 func TestDecideColor(t *testing.T) {
 	tests := []struct {
@@ -42,5 +46,31 @@ func TestTestStreamsArePlain(t *testing.T) {
 	s.Out.Write([]byte("x"))
 	if out.String() != "x" {
 		t.Fatal("Out does not write to the buffer")
+	}
+}
+
+// A pipe gets Out buffered; anything written to ErrOut first flushes what Out
+// holds, so 2>&1 keeps the order the command wrote in, and Flush writes the
+// rest.
+func TestBufferedOutKeepsOrderWithErrOut(t *testing.T) {
+	var shared bytes.Buffer
+	s := &IOStreams{}
+	s.bufferOut(&shared, &shared)
+	fmt.Fprintln(s.Out, "table row 1")
+	fmt.Fprintln(s.Out, "table row 2")
+	if shared.Len() != 0 {
+		t.Fatalf("Out was not buffered: %q", shared.String())
+	}
+	fmt.Fprintln(s.ErrOut, "octorelease: gate not passed")
+	fmt.Fprintln(s.Out, "after")
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "table row 1\ntable row 2\noctorelease: gate not passed\nafter\n"
+	if shared.String() != want {
+		t.Errorf("combined output %q, want %q", shared.String(), want)
+	}
+	if err := (&IOStreams{}).Flush(); err != nil {
+		t.Errorf("Flush of unbuffered streams: %v", err)
 	}
 }
