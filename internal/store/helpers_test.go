@@ -30,6 +30,8 @@ const (
 	childDir   = "OCTORELEASE_STORE_TEST_DIR"
 	childID    = "OCTORELEASE_STORE_TEST_ID"
 	childActor = "OCTORELEASE_STORE_TEST_ACTOR"
+	// childLockTimeout, if set, replaces the child's lock timeout of 2m.
+	childLockTimeout = "OCTORELEASE_STORE_TEST_LOCK_TIMEOUT"
 )
 
 func TestMain(m *testing.M) {
@@ -41,16 +43,29 @@ func TestMain(m *testing.M) {
 
 // runChild is one writer process:
 //
-//	append  print "go", then Update the release, appending one event by the actor
-//	hold    take the lock, print "locked", keep it until stdin closes
-//	crash   take the lock, leave a temp file, print "ready", wait to be killed
+//	append       print "go", then Update the release, appending one event by the actor
+//	wait-append  as append, but print "waiting" (only) once it waits for a held lock
+//	hold         take the lock, print "locked", keep it until stdin closes
+//	crash        take the lock, leave a temp file, print "ready", wait to be killed
 func runChild(mode string) int {
 	dir, id, actor := os.Getenv(childDir), os.Getenv(childID), os.Getenv(childActor)
-	s := NewFileStore(dir, Options{LockTimeout: 2 * time.Minute, Actor: actor})
+	timeout := 2 * time.Minute
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "child:", err); return 1 }
+	if v := os.Getenv(childLockTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fail(err)
+		}
+		timeout = d
+	}
+	s := NewFileStore(dir, Options{LockTimeout: timeout, Actor: actor})
 	switch mode {
-	case "append":
-		fmt.Println("go") // lets a killer aim at the write rather than at start-up
+	case "append", "wait-append":
+		if mode == "append" {
+			fmt.Println("go") // lets a killer aim at the write rather than at start-up
+		} else {
+			lockWaitStarted = func() { fmt.Println("waiting") }
+		}
 		err := s.Update(id, func(r *release.Release) error {
 			appendEvent(r, release.Event{Kind: release.EventSign, Actor: actor, Role: "qa", Item: "qa-signoff", At: time.Now()})
 			return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -35,40 +34,52 @@ type heldLock struct {
 	dirty bool
 }
 
+// Test hooks, nil outside tests: lockWaitStarted runs when a writer finds
+// the lock held and starts to wait for it; waitLock runs lockWaitEnded
+// once for each wait, when everything the wait started is over (for a
+// wait given up on while its goroutine still blocks in flock(2): once that
+// goroutine has let go of its descriptor).
+var lockWaitStarted, lockWaitEnded func()
+
 // lock takes the exclusive lock of release id within the lock timeout (a
 // negative timeout tries once), sweeps what a killed holder left and records
-// this process as the holder.
+// this process as the holder. An uncontended lock costs one non-blocking
+// try; only a writer that finds it held waits, in the way waitLock does on
+// this platform.
 func (s *FileStore) lock(id string) (*heldLock, error) {
 	path := s.lockPath(id)
-	fl := flock.New(path, flock.SetPermissions(0o644))
 	timeout := s.opts.LockTimeout
 	if timeout == 0 {
 		timeout = DefaultLockTimeout
 	}
 	// The real clock, not Options.Now: that one is for recorded times.
 	deadline := time.Now().Add(timeout)
-	delay := 2 * time.Millisecond
-	for {
-		ok, err := fl.TryLock()
-		if err != nil {
-			return nil, errs.Runtimef("lock %s", path).Wrap(err)
-		}
-		if ok {
-			break
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
+	fl := flock.New(path, flock.SetPermissions(lockPerm))
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, errs.Runtimef("lock %s", path).Wrap(err)
+	}
+	if !ok {
+		if timeout < 0 {
 			return nil, s.lockedError(id, path)
 		}
-		// Jitter spreads many waiters so they do not retry in lock step.
-		sleep := delay/2 + rand.N(delay)
-		time.Sleep(min(sleep, left))
-		delay = min(delay*3/2, 50*time.Millisecond)
+		if lockWaitStarted != nil {
+			lockWaitStarted()
+		}
+		if fl, err = waitLock(fl, deadline); err != nil {
+			return nil, errs.Runtimef("lock %s", path).Wrap(err)
+		}
+		if fl == nil {
+			return nil, s.lockedError(id, path)
+		}
 	}
 	l := &heldLock{fl: fl}
 	s.recordHolder(l, id)
 	return l, nil
 }
+
+// lockPerm is the mode a new lock file is created with.
+const lockPerm = 0o644
 
 // recordHolder replaces the previous holder's line with ours. If a line is
 // still there, that holder died holding the lock and may have left temp
