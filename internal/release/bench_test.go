@@ -57,7 +57,7 @@ func benchRelease(b *testing.B, scale int) *Release {
 	return r
 }
 
-func signedRelease(b *testing.B, scale int) *Release {
+func signedRelease(tb testing.TB, scale int) *Release {
 	cl := benchChecklist(scale)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	r := New(Meta{ID: "v1.0.0", Version: "1.0.0", Type: "minor", CreatedAt: at, CreatedBy: "rm@example.com"}, cl)
@@ -69,7 +69,7 @@ func signedRelease(b *testing.B, scale int) *Release {
 				req.Items = append(req.Items, it.ID)
 			}
 			if err := r.Sign(req, Policy{}); err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-
-	"github.com/octorelease/octorelease/internal/checklist"
 )
 
 // The hash chain: each event's Hash is the hex SHA-256 of the compact
@@ -14,35 +12,61 @@ import (
 // release metadata and checklist snapshot), so those are covered too. Serial
 // is deliberately outside the chain: it changes with every write.
 
-type header struct {
-	Format    int                 `json:"format"`
-	Meta      Meta                `json:"release"`
-	Checklist checklist.Checklist `json:"checklist"`
+// hasher hashes the compact encoding of the header and of events, which is
+// what json.Encoder with SetEscapeHTML(false) wrote (codec_encode.go). It
+// reuses one buffer and returns digests as arrays, so that checking 3,000
+// events allocates nothing.
+type hasher struct {
+	buf []byte
 }
 
-func sum(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
+// digest is a hex SHA-256. The methods that return one also return false
+// for a value that cannot be encoded (a time outside years 0-9999), whose
+// hash is "".
+type digest = [2 * sha256.Size]byte
+
+func (h *hasher) header(r *Release) (x digest, ok bool) {
+	// A 1,000-item checklist is written in pieces, not into one buffer.
+	d := sha256.New()
+	e := encoder{flush: func(b []byte) { d.Write(b) }}
+	h.buf = e.header(h.buf[:0], r)
+	if e.err != nil {
+		return x, false
+	}
+	d.Write(h.buf)
+	hex.Encode(x[:], d.Sum(h.buf[:0]))
+	return x, true
+}
+
+func (h *hasher) event(ev *Event) (x digest, ok bool) {
+	var e encoder
+	h.buf = e.event(h.buf[:0], ev, false)
+	if e.err != nil {
+		return x, false
+	}
+	s := sha256.Sum256(h.buf)
+	hex.Encode(x[:], s[:])
+	return x, true
+}
+
+// hashString is a digest as stored; "" for a value that cannot be encoded.
+func hashString(x digest, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return string(x[:])
 }
 
 // headerHash is the Prev of the first event.
 func (r *Release) headerHash() string {
-	b, err := canonicalJSON(header{Format: r.Format, Meta: normMeta(r.Meta), Checklist: normChecklist(r.Checklist)})
-	if err != nil {
-		return "" // unencodable header: never matches a stored hash
-	}
-	return sum(b)
+	var h hasher
+	return hashString(h.header(r))
 }
 
 // eventHash is the Hash an event must carry.
 func eventHash(e Event) string {
-	e = normEvent(e)
-	e.Hash = ""
-	b, err := canonicalJSON(e)
-	if err != nil {
-		return ""
-	}
-	return sum(b)
+	var h hasher
+	return hashString(h.event(&e))
 }
 
 // appendEvent chains e to the log, filling Seq, Prev and Hash.
@@ -73,8 +97,10 @@ func (r *Release) Verify() []string {
 	if k := r.Events[0].Kind; k != EventStart {
 		add("event 1: kind is %q, expected %q (events removed or reordered?)", k, EventStart)
 	}
-	prev := r.headerHash()
-	for i, e := range r.Events {
+	var h hasher
+	prev := hashString(h.header(r))
+	for i := range r.Events {
+		e := &r.Events[i]
 		seq := i + 1
 		if e.Seq != seq {
 			add("event %d: seq is %d, expected %d (events removed or reordered?)", seq, e.Seq, seq)
@@ -92,7 +118,8 @@ func (r *Release) Verify() []string {
 				add("event %d: does not chain to event %d (events removed, inserted or reordered?)", seq, seq-1)
 			}
 		}
-		if h := eventHash(e); e.Hash != h {
+		// hashString(h.event(e)) != e.Hash, without making the string.
+		if x, ok := h.event(e); ok && string(x[:]) != e.Hash || !ok && e.Hash != "" {
 			add("event %d: hash does not match its content (event edited?)", seq)
 		}
 		prev = e.Hash

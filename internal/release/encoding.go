@@ -2,10 +2,8 @@ package release
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/octorelease/octorelease/internal/checklist"
@@ -19,45 +17,33 @@ import (
 // any byte that does not change the value (key case, spacing, escapes, number
 // forms) is still caught; any byte that does change the value is caught by the
 // hash chain.
+//
+// codec_encode.go and codec_decode.go write and read these bytes by hand,
+// with no encoding/json and no reflection: see there for why.
 
 // Encode returns the canonical bytes of a state file.
 func Encode(r *Release) ([]byte, error) {
 	if r == nil {
 		return nil, errors.New("encode: nil release")
 	}
-	n := normalised(r)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(n); err != nil {
-		return nil, fmt.Errorf("encode release %s: %w", r.Meta.ID, err)
+	e := encoder{indent: true}
+	b := e.release(make([]byte, 0, encodedSize(r)), r)
+	if e.err != nil {
+		return nil, fmt.Errorf("encode release %s: %w", r.Meta.ID, e.err)
 	}
-	return buf.Bytes(), nil
-}
-
-// canonicalJSON is the compact canonical encoding used for hashing.
-func canonicalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return append(b, '\n'), nil
 }
 
 // Decode parses a state file strictly: unknown fields, trailing data, a
 // missing format and a format newer than this build are errors. It does not
 // check the hash chain (see Verify) nor the canonical form (see VerifyBytes).
 func Decode(data []byte) (*Release, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	d := decoder{data: data}
+	if d.ws(); d.i == len(data) {
+		return nil, errors.New("empty state file")
+	}
 	var r Release
-	if err := dec.Decode(&r); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty state file")
-		}
+	if err := d.release(&r); err != nil {
 		// A newer format may have fields this build does not know: say so
 		// rather than report the unknown field.
 		if f := probeFormat(data); f > FormatVersion {
@@ -65,8 +51,8 @@ func Decode(data []byte) (*Release, error) {
 		}
 		return nil, fmt.Errorf("invalid state file: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("invalid state file: trailing data after the JSON object")
+	if d.ws(); d.i != len(data) {
+		return nil, fmt.Errorf("invalid state file: trailing data after the JSON object: %w", d.errorf(d.i, "found %s", d.found()))
 	}
 	switch {
 	case r.Format == 0:
@@ -80,17 +66,6 @@ func Decode(data []byte) (*Release, error) {
 		return nil, fmt.Errorf("invalid state file: %w", err)
 	}
 	return &r, nil
-}
-
-// probeFormat reads just the format of a file, leniently; 0 if it cannot.
-func probeFormat(data []byte) int64 {
-	var probe struct {
-		Format int64 `json:"format"`
-	}
-	if json.Unmarshal(data, &probe) != nil {
-		return 0
-	}
-	return probe.Format
 }
 
 func newerFormat(f int64) error {
@@ -158,27 +133,12 @@ func clip(b []byte) string {
 	return string(s)
 }
 
-// normalised returns a copy of r with times in UTC and no nil slices, so
-// that the encoding does not depend on how the value was built.
-func normalised(r *Release) *Release {
-	n := *r
-	n.Meta = normMeta(r.Meta)
-	n.Checklist = normChecklist(r.Checklist)
-	n.Events = make([]Event, len(r.Events))
-	for i, e := range r.Events {
-		n.Events[i] = normEvent(e)
-	}
-	return &n
-}
-
+// normMeta and normChecklist are what New does to its arguments so that
+// the encoding does not depend on how the value was built: times in UTC and
+// no nil lists. Encode writes any release that way without copying it.
 func normMeta(m Meta) Meta {
 	m.CreatedAt = m.CreatedAt.UTC()
 	return m
-}
-
-func normEvent(e Event) Event {
-	e.At = e.At.UTC()
-	return e
 }
 
 func normChecklist(c checklist.Checklist) checklist.Checklist {
