@@ -64,10 +64,8 @@ func runSign(o *SignOptions) error {
 	if o.Reason != "" && !o.Force {
 		return errs.Usagef("--reason is only used with --force; use --note for a note")
 	}
-	if o.Role != "" {
-		if err := f.checkRole(o.Role); err != nil {
-			return err
-		}
+	if err := f.checkRole(o.Role); err != nil {
+		return err
 	}
 	pol, err := f.Policy()
 	if err != nil {

@@ -81,10 +81,8 @@ func runStatus(o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Role != "" {
-		if err := f.checkRole(o.Role); err != nil {
-			return err
-		}
+	if err := f.checkRole(o.Role); err != nil {
+		return err
 	}
 	full := r.Evaluate()
 	v := filterView(full, o.Role, o.Pending)
@@ -125,8 +123,12 @@ func filterView(v release.View, role string, pending bool) release.View {
 	return out
 }
 
-// checkRole refuses an unknown role with the known ones listed.
+// checkRole refuses an unknown role with the known ones listed; no role
+// ("", no --role given) is fine.
 func (f *Factory) checkRole(role string) error {
+	if role == "" {
+		return nil
+	}
 	cfg, err := f.Config()
 	if err != nil {
 		return err
@@ -178,10 +180,8 @@ func runNext(o *NextOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Role != "" {
-		if err := f.checkRole(o.Role); err != nil {
-			return err
-		}
+	if err := f.checkRole(o.Role); err != nil {
+		return err
 	}
 	pol, err := f.Policy()
 	if err != nil {

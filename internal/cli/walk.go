@@ -79,10 +79,8 @@ func runWalk(o *WalkOptions) error {
 	if _, err := f.outputFormat(); err != nil {
 		return err
 	}
-	if o.Role != "" {
-		if err := f.checkRole(o.Role); err != nil {
-			return err
-		}
+	if err := f.checkRole(o.Role); err != nil {
+		return err
 	}
 	s, err := f.Store()
 	if err != nil {

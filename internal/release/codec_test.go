@@ -97,16 +97,8 @@ func oracleDecode(data []byte) (*Release, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("invalid state file: trailing data after the JSON object")
 	}
-	switch {
-	case r.Format == 0:
-		return nil, errors.New("invalid state file: format missing")
-	case r.Format > FormatVersion:
-		return nil, newerFormat(int64(r.Format))
-	case r.Format < 0:
-		return nil, fmt.Errorf("invalid state file: format %d", r.Format)
-	}
-	if err := checkTimes(&r); err != nil {
-		return nil, fmt.Errorf("invalid state file: %w", err)
+	if err := checkDecoded(&r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
@@ -485,51 +477,9 @@ func readSeed(tb testing.TB, path string) []byte {
 
 // The benchmarks of the encoding/json implementation, for comparison.
 
-func BenchmarkDecodeEncodingJSON(b *testing.B) {
-	for _, scale := range benchSizes {
-		b.Run(sizeName(scale), func(b *testing.B) {
-			data, err := Encode(benchRelease(b, scale))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := oracleDecode(data); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-func BenchmarkEncodeEncodingJSON(b *testing.B) {
-	for _, scale := range benchSizes {
-		b.Run(sizeName(scale), func(b *testing.B) {
-			r := benchRelease(b, scale)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := oracleEncode(r); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-func BenchmarkVerifyEncodingJSON(b *testing.B) {
-	for _, scale := range benchSizes {
-		b.Run(sizeName(scale), func(b *testing.B) {
-			r := benchRelease(b, scale)
-			b.ReportAllocs()
-			for b.Loop() {
-				if !oracleVerify(r) {
-					b.Fatal("chain broken")
-				}
-			}
-		})
-	}
-}
+func BenchmarkDecodeEncodingJSON(b *testing.B) { benchDecode(b, oracleDecode) }
+func BenchmarkEncodeEncodingJSON(b *testing.B) { benchEncode(b, oracleEncode) }
+func BenchmarkVerifyEncodingJSON(b *testing.B) { benchVerify(b, oracleVerify) }
 
 // TestEncodedSize: Encode's buffer fits a release as written, without much
 // to spare.

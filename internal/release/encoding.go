@@ -54,18 +54,27 @@ func Decode(data []byte) (*Release, error) {
 	if d.ws(); d.i != len(data) {
 		return nil, fmt.Errorf("invalid state file: trailing data after the JSON object: %w", d.errorf(d.i, "found %s", d.found()))
 	}
-	switch {
-	case r.Format == 0:
-		return nil, errors.New("invalid state file: format missing")
-	case r.Format > FormatVersion:
-		return nil, newerFormat(int64(r.Format))
-	case r.Format < 0:
-		return nil, fmt.Errorf("invalid state file: format %d", r.Format)
-	}
-	if err := checkTimes(&r); err != nil {
-		return nil, fmt.Errorf("invalid state file: %w", err)
+	if err := checkDecoded(&r); err != nil {
+		return nil, err
 	}
 	return &r, nil
+}
+
+// checkDecoded holds a parsed file to what parsing alone cannot: a format
+// this build reads, and times it can write back.
+func checkDecoded(r *Release) error {
+	switch {
+	case r.Format == 0:
+		return errors.New("invalid state file: format missing")
+	case r.Format > FormatVersion:
+		return newerFormat(int64(r.Format))
+	case r.Format < 0:
+		return fmt.Errorf("invalid state file: format %d", r.Format)
+	}
+	if err := checkTimes(r); err != nil {
+		return fmt.Errorf("invalid state file: %w", err)
+	}
+	return nil
 }
 
 func newerFormat(f int64) error {
