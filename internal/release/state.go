@@ -50,34 +50,85 @@ func (r *Release) statusBefore(s string) string {
 	return StatusInProgress
 }
 
-// history is the replayed event log: current sign-offs per item and role
-// and the latest check per item.
+// history is the replayed event log, indexed by the checklist: for each
+// item (numbered in checklist order) and each of its roles the event of the
+// sign-off or waiver in force, and each item's latest check. Flat slices of
+// event numbers rather than maps of sign-offs: a 1,000-item release with
+// 3,000 sign-offs would otherwise build a thousand small maps per command.
 type history struct {
-	signoffs map[string]map[string]Signoff
-	checks   map[string]*CheckEvent
+	events []Event
+	item   map[string]int // item id → item number (the first, were an id repeated)
+	roles  [][]string     // item number → its roles
+	first  []int          // item number → its first slot in current
+	// current holds one slot per (item, role): the index in events of the
+	// sign or waive event in force, or -1.
+	current []int
+	check   []int // item number → index in events of its latest check, or -1
 }
 
 func (r *Release) replay() history {
-	h := history{signoffs: map[string]map[string]Signoff{}, checks: map[string]*CheckEvent{}}
-	for _, e := range r.Events {
+	n, slots := 0, 0
+	for _, p := range r.Checklist.Phases {
+		n += len(p.Items)
+		for _, it := range p.Items {
+			slots += len(it.Roles)
+		}
+	}
+	h := history{events: r.Events, item: make(map[string]int, n), roles: make([][]string, 0, n),
+		first: make([]int, 0, n), current: make([]int, slots), check: make([]int, n)}
+	slot := 0
+	for _, p := range r.Checklist.Phases {
+		for _, it := range p.Items {
+			if _, dup := h.item[it.ID]; !dup {
+				h.item[it.ID] = len(h.roles)
+			}
+			h.roles = append(h.roles, it.Roles)
+			h.first = append(h.first, slot)
+			slot += len(it.Roles)
+		}
+	}
+	for i := range h.current {
+		h.current[i] = -1
+	}
+	for i := range h.check {
+		h.check[i] = -1
+	}
+	for i, e := range r.Events {
+		k, ok := h.item[e.Item]
+		if !ok {
+			continue // not an item event, or not an item of this checklist
+		}
 		switch e.Kind {
-		case EventSign, EventWaive:
-			if h.signoffs[e.Item] == nil {
-				h.signoffs[e.Item] = map[string]Signoff{}
+		case EventSign, EventWaive, EventRevoke:
+			j := slices.Index(h.roles[k], e.Role)
+			if j < 0 {
+				continue // not a role of the item: never shown, never counted
 			}
-			h.signoffs[e.Item][e.Role] = Signoff{
-				Role: e.Role, By: e.Actor, At: e.At, Kind: e.Kind, Note: e.Note,
-				Reason: e.Reason, Evidence: nonNil(e.Evidence), Forced: e.Forced,
+			if e.Kind == EventRevoke {
+				i = -1
 			}
-		case EventRevoke:
-			delete(h.signoffs[e.Item], e.Role)
+			h.current[h.first[k]+j] = i
 		case EventCheck:
 			if e.Check != nil {
-				h.checks[e.Item] = &CheckEvent{CheckResult: *e.Check, By: e.Actor, At: e.At}
+				h.check[k] = i
 			}
 		}
 	}
 	return h
+}
+
+// signoff is the sign-off or waiver in force for the item numbered k and
+// its role, if any.
+func (h history) signoff(k int, role string) (Signoff, bool) {
+	j := slices.Index(h.roles[k], role)
+	if j < 0 || h.current[h.first[k]+j] < 0 {
+		return Signoff{}, false
+	}
+	e := &h.events[h.current[h.first[k]+j]]
+	return Signoff{
+		Role: e.Role, By: e.Actor, At: e.At, Kind: e.Kind, Note: e.Note,
+		Reason: e.Reason, Evidence: nonNil(e.Evidence), Forced: e.Forced,
+	}, true
 }
 
 // phaseBlocker names an incomplete phase in ItemView.Blockers.
@@ -87,14 +138,14 @@ const phaseBlockerPrefix = "phase "
 func (r *Release) Evaluate() View {
 	h := r.replay()
 	v := View{Complete: true, Phases: make([]PhaseView, 0, len(r.Checklist.Phases))}
-	finished := map[string]bool{} // item id → done or waived
+	finished := make([]bool, len(h.roles)) // item number → done or waived
 	// First pass: done / waived, which do not depend on order.
 	for _, p := range r.Checklist.Phases {
 		pv := PhaseView{ID: p.ID, Title: p.Title, Complete: true, Items: make([]ItemView, 0, len(p.Items))}
 		for _, it := range p.Items {
 			iv := itemView(it, p.ID, h)
 			if iv.Finished() {
-				finished[it.ID] = true
+				finished[h.item[it.ID]] = true
 			} else {
 				pv.Complete = false
 			}
@@ -104,7 +155,7 @@ func (r *Release) Evaluate() View {
 		v.Phases = append(v.Phases, pv)
 	}
 	// Second pass: what is left is pending or blocked.
-	var incomplete []string // earlier phases not complete
+	var incomplete []string // earlier phases not complete, as blockers
 	for pi := range v.Phases {
 		pv := &v.Phases[pi]
 		for ii := range pv.Items {
@@ -112,11 +163,9 @@ func (r *Release) Evaluate() View {
 			if iv.State != "" {
 				continue
 			}
-			for _, ph := range incomplete {
-				iv.Blockers = append(iv.Blockers, phaseBlockerPrefix+ph)
-			}
+			iv.Blockers = append(iv.Blockers, incomplete...)
 			for _, n := range iv.Needs {
-				if !finished[n] {
+				if k, ok := h.item[n]; !ok || !finished[k] {
 					iv.Blockers = append(iv.Blockers, n)
 				}
 			}
@@ -126,7 +175,7 @@ func (r *Release) Evaluate() View {
 			}
 		}
 		if !pv.Complete {
-			incomplete = append(incomplete, pv.ID)
+			incomplete = append(incomplete, phaseBlockerPrefix+pv.ID)
 		}
 	}
 	return v
@@ -137,21 +186,25 @@ func (r *Release) Evaluate() View {
 func itemView(it checklist.Item, phase string, h history) ItemView {
 	it.Roles = nonNil(it.Roles)
 	it.Needs = nonNil(it.Needs)
+	k := h.item[it.ID]
 	iv := ItemView{Item: it, Phase: phase, PendingRoles: []string{}, Blockers: []string{}, Signoffs: []Signoff{}}
-	cur := h.signoffs[it.ID]
 	waived := false
 	for _, role := range it.Roles {
-		s, ok := cur[role]
+		s, ok := h.signoff(k, role)
 		if !ok {
 			iv.PendingRoles = append(iv.PendingRoles, role)
 			continue
+		}
+		if len(iv.Signoffs) == 0 {
+			iv.Signoffs = make([]Signoff, 0, len(it.Roles))
 		}
 		iv.Signoffs = append(iv.Signoffs, s)
 		iv.Forced = iv.Forced || s.Forced
 		waived = waived || s.Kind == EventWaive
 	}
-	if it.Check != nil {
-		iv.LatestCheck = h.checks[it.ID]
+	if it.Check != nil && h.check[k] >= 0 {
+		e := &h.events[h.check[k]]
+		iv.LatestCheck = &CheckEvent{CheckResult: *e.Check, By: e.Actor, At: e.At}
 	}
 	switch {
 	case waived:
