@@ -97,32 +97,53 @@ func (r Renderer) itemCells(it release.ItemView) []string {
 	return []string{mark + " " + it.ID, state, r.Roles(it.Roles), r.detail(it)}
 }
 
-// detail says who signed and what is still awaited.
+// detail says who signed and what is still awaited. It is built in one
+// buffer: a large release renders thousands of these.
 func (r Renderer) detail(it release.ItemView) string {
-	var parts []string
-	for _, s := range it.Signoffs {
-		who := s.By + " (" + r.RoleName(s.Role) + ")"
-		if s.Kind == release.EventWaive {
-			who = "waived by " + who + ": " + s.Reason
+	var b strings.Builder
+	b.Grow(64 * (len(it.Signoffs) + 1))
+	sep := func() {
+		if b.Len() > 0 {
+			b.WriteString("; ")
 		}
-		parts = append(parts, who+" "+Time(s.At, r.Now, r.TTY))
+	}
+	for _, s := range it.Signoffs {
+		sep()
+		if s.Kind == release.EventWaive {
+			b.WriteString("waived by ")
+		}
+		b.WriteString(s.By)
+		b.WriteString(" (")
+		b.WriteString(r.RoleName(s.Role))
+		b.WriteString(")")
+		if s.Kind == release.EventWaive {
+			b.WriteString(": ")
+			b.WriteString(s.Reason)
+		}
+		b.WriteString(" ")
+		b.WriteString(Time(s.At, r.Now, r.TTY))
 	}
 	if c := it.LatestCheck; c != nil {
 		res := r.Theme.Done("check passed")
 		if !c.Passed {
 			res = r.Theme.Failed("check failed")
 		}
-		parts = append(parts, fmt.Sprintf("%s (exit %d, %s)", res, c.ExitCode, time.Duration(c.DurationMS)*time.Millisecond))
+		sep()
+		fmt.Fprintf(&b, "%s (exit %d, %s)", res, c.ExitCode, time.Duration(c.DurationMS)*time.Millisecond)
 	} else if it.Check != nil && it.State != release.StateDone {
-		parts = append(parts, r.Theme.Pending("check not run"))
+		sep()
+		b.WriteString(r.Theme.Pending("check not run"))
 	}
 	switch it.State {
 	case release.StatePending:
-		parts = append(parts, "waiting on "+r.Roles(it.PendingRoles))
+		sep()
+		b.WriteString("waiting on ")
+		b.WriteString(r.Roles(it.PendingRoles))
 	case release.StateBlocked:
-		parts = append(parts, r.Theme.Muted("blocked by "+strings.Join(it.Blockers, ", ")))
+		sep()
+		b.WriteString(r.Theme.Muted("blocked by " + strings.Join(it.Blockers, ", ")))
 	}
-	return strings.Join(parts, "; ")
+	return b.String()
 }
 
 // Gate writes a gate result: the verdict, each blocker, and the waivers.

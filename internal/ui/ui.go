@@ -104,8 +104,16 @@ func (t *Table) Len() int { return len(t.rows) }
 // Render writes the table with the given indent (terminal only).
 func (t *Table) Render(w io.Writer, indent string) error {
 	if !t.TTY {
+		// Cell by cell: w is buffered, and a joined line per row would be
+		// one more copy of every row.
 		for _, r := range t.rows {
-			if _, err := fmt.Fprintln(w, strings.Join(r, "\t")); err != nil {
+			for i, c := range r {
+				if i > 0 {
+					io.WriteString(w, "\t")
+				}
+				io.WriteString(w, c)
+			}
+			if _, err := io.WriteString(w, "\n"); err != nil {
 				return err
 			}
 		}
