@@ -52,51 +52,75 @@ func (s *FileStore) path(id string) string       { return filepath.Join(s.dir, i
 func (s *FileStore) lockPath(id string) string   { return s.path(id) + ".lock" }
 func (s *FileStore) backupPath(id string) string { return s.path(id) + ".bak" }
 
-// Load reads release id without locking.
+// Load reads release id without locking. The file's bytes are not kept, so
+// a large file is decoded straight from the page cache (see withContents).
 func (s *FileStore) Load(id string) (*release.Release, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
-	_, r, err := s.read(id)
-	return r, err
+	path := s.path(id)
+	var r *release.Release
+	var decodeErr error
+	if err := withContents(path, func(data []byte) { r, decodeErr = s.decode(path, id, data) }); err != nil {
+		return nil, s.readError(id, path, err)
+	}
+	return r, decodeErr
 }
 
-// read returns the bytes and the decoded release of id. A missing file is a
-// usage error; an empty or unparsable one a runtime error, never an empty
-// release.
+// read returns the bytes and the decoded release of id, for writers (the
+// bytes become the backup) and audit.
 func (s *FileStore) read(id string) ([]byte, *release.Release, error) {
 	path := s.path(id)
-	data, err := readCapped(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, s.notFound(id)
-	}
+	data, err := readStateFile(path)
 	if err != nil {
-		return nil, nil, errs.Runtimef("read state file %s", path).Wrap(err)
+		return nil, nil, s.readError(id, path, err)
 	}
+	r, err := s.decode(path, id, data)
+	return data, r, err
+}
+
+// readError is the error for a state file that could not be read: a
+// missing file is a usage error, anything else a runtime error.
+func (s *FileStore) readError(id, path string, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return s.notFound(id)
+	}
+	return errs.Runtimef("read state file %s", path).Wrap(err)
+}
+
+// decode decodes the state file of id read from path. An empty or
+// unparsable file is a runtime error, never an empty release.
+func (s *FileStore) decode(path, id string, data []byte) (*release.Release, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil, s.unparsable(path, errors.New("file is empty"))
+		return nil, s.unparsable(path, errors.New("file is empty"))
 	}
 	r, err := release.Decode(data)
 	if err != nil {
-		return nil, nil, s.unparsable(path, err)
+		return nil, s.unparsable(path, err)
 	}
 	if r.Meta.ID != id {
-		return nil, nil, s.unparsable(path, fmt.Errorf("it holds release %q", clip(r.Meta.ID, 64)))
+		return nil, s.unparsable(path, fmt.Errorf("it holds release %q", clip(r.Meta.ID, 64)))
 	}
-	return data, r, nil
+	return r, nil
 }
 
-func readCapped(path string) ([]byte, error) {
+var errTooBig = fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+
+// readStateFile reads the file at path, refusing one over MaxFileSize.
+func readStateFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	tooBig := fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+	return readAll(f)
+}
+
+func readAll(f *os.File) ([]byte, error) {
 	var size int64
 	if fi, err := f.Stat(); err == nil {
 		if size = fi.Size(); size > MaxFileSize {
-			return nil, tooBig
+			return nil, errTooBig
 		}
 	}
 	// A buffer of the file's size, as os.ReadFile does: io.ReadAll would
@@ -107,7 +131,7 @@ func readCapped(path string) ([]byte, error) {
 	}
 	data := buf.Bytes()
 	if len(data) > MaxFileSize { // grew while being read
-		return nil, tooBig
+		return nil, errTooBig
 	}
 	return data, nil
 }
