@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -21,25 +22,42 @@ type Theme struct {
 // NewTheme returns a Theme that colours output when color is true.
 func NewTheme(color bool) Theme { return Theme{color: color} }
 
-// ANSI 16-colour palette: it follows the user's terminal theme, so no
-// background detection is needed to stay readable.
-var (
-	styleDone    = lipgloss.NewStyle().Foreground(lipgloss.Green)
-	stylePending = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
-	styleBlocked = lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
-	styleWaived  = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
-	styleForced  = lipgloss.NewStyle().Foreground(lipgloss.Magenta).Bold(true)
-	styleFailed  = lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true)
-	styleHeading = lipgloss.NewStyle().Bold(true)
-	styleRole    = lipgloss.NewStyle().Foreground(lipgloss.Blue)
-	styleMuted   = lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+// The styles, by meaning.
+const (
+	styleDone = iota
+	stylePending
+	styleBlocked
+	styleWaived
+	styleForced
+	styleFailed
+	styleHeading
+	styleRole
+	styleMuted
+	styleCount
 )
 
-func (t Theme) apply(s lipgloss.Style, text string) string {
+// palette is the ANSI 16-colour palette: it follows the user's terminal
+// theme, so no background detection is needed to stay readable. Built on
+// first use, so output without colour (pipes, CI) never pays for it.
+var palette = sync.OnceValue(func() *[styleCount]lipgloss.Style {
+	return &[styleCount]lipgloss.Style{
+		styleDone:    lipgloss.NewStyle().Foreground(lipgloss.Green),
+		stylePending: lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		styleBlocked: lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
+		styleWaived:  lipgloss.NewStyle().Foreground(lipgloss.Cyan),
+		styleForced:  lipgloss.NewStyle().Foreground(lipgloss.Magenta).Bold(true),
+		styleFailed:  lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
+		styleHeading: lipgloss.NewStyle().Bold(true),
+		styleRole:    lipgloss.NewStyle().Foreground(lipgloss.Blue),
+		styleMuted:   lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
+	}
+})
+
+func (t Theme) apply(style int, text string) string {
 	if !t.color || text == "" {
 		return text
 	}
-	return s.Render(text)
+	return palette()[style].Render(text)
 }
 
 func (t Theme) Done(s string) string    { return t.apply(styleDone, s) }
