@@ -30,7 +30,7 @@ func (h *hasher) header(r *Release) (x digest, ok bool) {
 	d := sha256.New()
 	e := encoder{flush: func(b []byte) { d.Write(b) }}
 	h.buf = e.header(h.buf[:0], r)
-	if e.err != nil {
+	if e.Err() != nil {
 		return x, false
 	}
 	d.Write(h.buf)
@@ -41,7 +41,7 @@ func (h *hasher) header(r *Release) (x digest, ok bool) {
 func (h *hasher) event(ev *Event) (x digest, ok bool) {
 	var e encoder
 	h.buf = e.event(h.buf[:0], ev, false)
-	if e.err != nil {
+	if e.Err() != nil {
 		return x, false
 	}
 	s := sha256.Sum256(h.buf)

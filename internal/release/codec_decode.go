@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/octorelease/octorelease/internal/checklist"
+	"github.com/octorelease/octorelease/internal/jsonenc"
 )
 
 // Hand-written strict decoder for the state file: encoding/json took over
@@ -258,7 +259,7 @@ func (d *decoder) elem(started *bool) (bool, error) {
 func (d *decoder) text() ([]byte, error) {
 	data := d.data
 	start := d.i + 1
-	i := start + plainRun(data[start:])
+	i := start + jsonenc.PlainRun(data[start:])
 	if i < len(data) && data[i] == '"' {
 		d.i = i + 1
 		return data[start:i], nil
@@ -1050,4 +1051,11 @@ func probeFormat(data []byte) int64 {
 		return 0
 	}
 	return format
+}
+
+// load64 is the little-endian uint64 of s[i:i+8].
+func load64[T string | []byte](s T, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/checklist"
+	"github.com/octorelease/octorelease/internal/jsonenc"
 )
 
 // The canonical encoding of a state file is what json.MarshalIndent with two
@@ -26,10 +27,10 @@ func Encode(r *Release) ([]byte, error) {
 	if r == nil {
 		return nil, errors.New("encode: nil release")
 	}
-	e := encoder{indent: true}
+	e := encoder{Encoder: jsonenc.Encoder{Indent: true}}
 	b := e.release(make([]byte, 0, encodedSize(r)), r)
-	if e.err != nil {
-		return nil, fmt.Errorf("encode release %s: %w", r.Meta.ID, e.err)
+	if e.Err() != nil {
+		return nil, fmt.Errorf("encode release %s: %w", r.Meta.ID, e.Err())
 	}
 	return append(b, '\n'), nil
 }

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofrs/flock"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/jsonenc"
 )
 
 // DefaultLockTimeout is how long a writer waits for a release's lock when
@@ -149,43 +149,14 @@ func (s *FileStore) lockedError(id, path string) error {
 func (h holder) line() []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, `{"actor":`...)
-	b = appendJSONString(b, h.Actor)
+	b = jsonenc.AppendString(b, h.Actor)
 	b = append(b, `,"host":`...)
-	b = appendJSONString(b, h.Host)
+	b = jsonenc.AppendString(b, h.Host)
 	b = append(b, `,"pid":`...)
 	b = strconv.AppendInt(b, int64(h.PID), 10)
 	b = append(b, `,"since":"`...)
 	b = h.Since.AppendFormat(b, time.RFC3339Nano)
 	return append(b, "\"}\n"...)
-}
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		default:
-			b = append(b, c)
-		}
-		i++
-	}
-	return append(b, '"')
 }
 
 func describeHolder(h holder) string {
