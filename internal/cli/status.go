@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/jsonenc"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
@@ -90,7 +91,16 @@ func runStatus(o *StatusOptions) error {
 	if r.Meta.Parent == "" {
 		incidents = incidentsOf(s, r.Meta.ID)
 	}
-	if format != "text" {
+	switch format {
+	case "json":
+		e := jsonenc.Encoder{Indent: true}
+		b := statusView(r, v, incidents).appendJSON(&e, nil)
+		if err := e.Err(); err != nil {
+			return errs.Runtimef("write %s as JSON", r.Meta.ID).Wrap(err)
+		}
+		_, err := f.IO.Out.Write(b)
+		return err
+	case "yaml":
 		return writeData(f.IO.Out, format, statusView(r, v, incidents))
 	}
 	rd, err := f.renderer()
