@@ -40,11 +40,11 @@ type row struct {
 }
 
 type bench struct {
-	cfg               config
-	oct, floor, tmp   string
-	ciEnv, noActorEnv []string
-	rows              []row
-	failed            bool
+	cfg                     config
+	oct, floor, linked, tmp string
+	ciEnv, noActorEnv       []string
+	rows                    []row
+	failed                  bool
 }
 
 func main() {
@@ -86,11 +86,15 @@ func (b *bench) run() error {
 		defer os.RemoveAll(b.tmp)
 	}
 	b.oct, b.floor = filepath.Join(b.tmp, "bin", "octorelease"), filepath.Join(b.tmp, "bin", "floor")
-	progress("building octorelease and the floor (CGO_ENABLED=0, -trimpath, -ldflags=-s -w)")
+	progress("building octorelease, the floor and bench/linked (CGO_ENABLED=0, -trimpath, -ldflags=-s -w)")
 	if err := build(root, b.oct, "./cmd/octorelease"); err != nil {
 		return err
 	}
 	if err := build(root, b.floor, "./bench/floor"); err != nil {
+		return err
+	}
+	b.linked = filepath.Join(b.tmp, "bin", "linked")
+	if err := build(root, b.linked, "./bench/linked"); err != nil {
 		return err
 	}
 	home := filepath.Join(b.tmp, "home")
@@ -176,6 +180,7 @@ func (b *bench) commands() error {
 		budget float64
 		rss    int64
 	}{
+		{"octorelease linked, no work (start-up alone)", timed(proc{dir: dir, env: b.ciEnv, argv: []string{b.linked}}), 0, 0},
 		{"gate --phase pre-release", timed(b.octo(dir, b.ciEnv, gateOK, "gate", "--phase", "pre-release")), 2.0, 20 * mb},
 		{"status (pipe)", timed(b.octo(dir, b.ciEnv, nil, "status")), 2.5, 20 * mb},
 		{"status -o json", timed(b.octo(dir, b.ciEnv, nil, "status", "-o", "json")), 2.5, 20 * mb},
