@@ -44,22 +44,31 @@ func (r *Release) Sign(req SignRequest, pol Policy) error {
 		return errs.Usagef("--force needs --reason")
 	}
 	work := r.clone()
+	v, fresh := work.Evaluate(), true
 	var seen []string
 	for _, id := range req.Items {
 		if slices.Contains(seen, id) {
 			continue
 		}
 		seen = append(seen, id)
-		if err := work.signOne(id, req, pol); err != nil {
+		// Evaluating once per item made signing 100 items of a 1,000-item
+		// release take 0.13 s. Signing other items only adds their
+		// sign-offs, so a view from before them still holds for this item,
+		// unless it says blocked: what blocked it may be complete now.
+		if iv, ok := v.Item(id); ok && iv.State == StateBlocked && !fresh {
+			v = work.Evaluate()
+		}
+		if err := work.signOne(v, id, req, pol); err != nil {
 			return err
 		}
+		fresh = false
 	}
 	r.Events = work.Events
 	return nil
 }
 
-func (r *Release) signOne(id string, req SignRequest, pol Policy) error {
-	v := r.Evaluate()
+// signOne signs item id; v is the release's view, current for that item.
+func (r *Release) signOne(v View, id string, req SignRequest, pol Policy) error {
 	iv, ok := v.Item(id)
 	if !ok {
 		return r.unknownItem(id)

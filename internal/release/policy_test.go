@@ -1,6 +1,8 @@
 package release
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -429,5 +431,78 @@ func TestMaySign(t *testing.T) {
 	}
 	if !(Policy{}).MaySign("x", "sre") {
 		t.Error("nil member map must allow anyone")
+	}
+}
+
+// signOneByOne is Sign as it was before it reused one view across items:
+// every item evaluated against every event so far. Sign must do the same.
+func signOneByOne(r *Release, req SignRequest, pol Policy) error {
+	if err := r.requireInProgress(); err != nil {
+		return err
+	}
+	work := r.clone()
+	var seen []string
+	for _, id := range req.Items {
+		if slices.Contains(seen, id) {
+			continue
+		}
+		seen = append(seen, id)
+		if err := work.signOne(work.Evaluate(), id, req, pol); err != nil {
+			return err
+		}
+	}
+	r.Events = work.Events
+	return nil
+}
+
+// TestSignManyMatchesOneByOne signs random lists of items (repeats,
+// blocked items, unknown ids, with and without --force, with and without
+// a role) on releases in random states, and holds Sign to signOneByOne.
+func TestSignManyMatchesOneByOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ids := newTest().Checklist.ItemIDs()
+	roles := []string{"", "", "", "", "sre", "qa", "developer", "product-manager"}
+	actors := []string{"alice", "bob", "carol", "dev"}
+	outcomes := map[string]int{}
+	for i := range 6000 {
+		r := newTest()
+		if rng.IntN(2) == 0 {
+			passCheck(t, r, "c", rng.IntN(4) != 0)
+		}
+		for range rng.IntN(6) { // an earlier history
+			_ = r.Sign(SignRequest{Items: []string{ids[rng.IntN(len(ids))]}, Role: roles[rng.IntN(len(roles))],
+				Actor: actors[rng.IntN(len(actors))], At: at(1)}, members)
+		}
+		// A run of items in checklist order, as one signs a phase's items.
+		req := SignRequest{Role: roles[rng.IntN(len(roles))], Actor: actors[rng.IntN(len(actors))], At: at(2), Note: "n"}
+		from := rng.IntN(len(ids))
+		req.Items = append(req.Items, ids[from:min(len(ids), from+1+rng.IntN(4))]...)
+		if rng.IntN(4) == 0 {
+			req.Items = append(req.Items, ids[rng.IntN(len(ids))])
+		}
+		if rng.IntN(20) == 0 {
+			req.Items = append(req.Items, "nope")
+		}
+		if rng.IntN(3) == 0 {
+			req.Force, req.Reason = true, "hotfix"
+		}
+		pol := []Policy{open, members, members, members}[rng.IntN(4)]
+		a, b := r.clone(), r.clone()
+		errA, errB := a.Sign(req, pol), signOneByOne(b, req, pol)
+		if fmt.Sprint(errA) != fmt.Sprint(errB) || !slices.EqualFunc(a.Events, b.Events, func(x, y Event) bool { return x.Hash == y.Hash }) {
+			t.Fatalf("case %d: %+v\nSign: %v, %d events\none by one: %v, %d events", i, req, errA, len(a.Events), errB, len(b.Events))
+		}
+		if errA == nil {
+			outcomes["signed"]++
+			if len(a.Events)-len(r.Events) > 1 {
+				outcomes["signed several"]++
+			}
+		} else {
+			outcomes[fmt.Sprint(errs.Code(errA))]++
+		}
+	}
+	t.Logf("outcomes by exit code: %v", outcomes)
+	if outcomes["signed several"] < 200 || outcomes["4"] < 300 {
+		t.Errorf("too few signed or refused requests to test much: %v", outcomes)
 	}
 }
