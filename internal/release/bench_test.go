@@ -38,7 +38,8 @@ func benchChecklist(scale int) checklist.Checklist {
 var benchReleases = map[int][]byte{}
 
 // benchRelease is a release of benchChecklist(scale) with every item signed
-// by every role.
+// by every role: the shape of releasetest.Signed, which tests inside this
+// package cannot import.
 func benchRelease(b *testing.B, scale int) *Release {
 	b.Helper()
 	if data, ok := benchReleases[scale]; ok {
