@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -54,14 +53,6 @@ func (p proc) run() (sample, error) {
 		return sample{}, fmt.Errorf("%v in %s: exit %d: %s", p.argv, p.dir, code, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return sample{wall: wall, rss: rusageRSS(cmd)}, nil
-}
-
-// rusageRSS is the peak resident set of a finished command, in bytes.
-func rusageRSS(cmd *exec.Cmd) int64 {
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss * 1024 // kilobytes on Linux
-	}
-	return 0
 }
 
 // runRSS is run under GNU time, for the peak RSS only. A child is started
