@@ -2,6 +2,7 @@ package release
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -108,7 +109,7 @@ func (d *decoder) skipWS() {
 		}
 		i++
 		for i+8 <= len(data) {
-			n := bits.TrailingZeros64(load64(data, i)^0x2020202020202020) / 8
+			n := bits.TrailingZeros64(binary.LittleEndian.Uint64(data[i:])^0x2020202020202020) / 8
 			i += n
 			if n < 8 {
 				break
@@ -347,7 +348,7 @@ func (d *decoder) intern(b []byte) string {
 	}
 	var h uint64
 	if len(b) >= 8 {
-		h = load64(b, 0) ^ load64(b, len(b)-8)*0x9e3779b97f4a7c15
+		h = binary.LittleEndian.Uint64(b) ^ binary.LittleEndian.Uint64(b[len(b)-8:])*0x9e3779b97f4a7c15
 	} else {
 		for _, c := range b {
 			h = h<<8 | uint64(c)
@@ -1051,11 +1052,4 @@ func probeFormat(data []byte) int64 {
 		return 0
 	}
 	return format
-}
-
-// load64 is the little-endian uint64 of s[i:i+8].
-func load64[T string | []byte](s T, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

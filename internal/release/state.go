@@ -143,9 +143,10 @@ func (r *Release) Evaluate() View {
 	for _, p := range r.Checklist.Phases {
 		pv := PhaseView{ID: p.ID, Title: p.Title, Complete: true, Items: make([]ItemView, 0, len(p.Items))}
 		for _, it := range p.Items {
-			iv := itemView(it, p.ID, h)
+			k := h.item[it.ID]
+			iv := itemView(it, p.ID, h, k)
 			if iv.Finished() {
-				finished[h.item[it.ID]] = true
+				finished[k] = true
 			} else {
 				pv.Complete = false
 			}
@@ -182,11 +183,10 @@ func (r *Release) Evaluate() View {
 }
 
 // itemView fills everything but the pending/blocked decision (State is
-// left empty for those).
-func itemView(it checklist.Item, phase string, h history) ItemView {
+// left empty for those); k is the item's number in h.
+func itemView(it checklist.Item, phase string, h history, k int) ItemView {
 	it.Roles = nonNil(it.Roles)
 	it.Needs = nonNil(it.Needs)
-	k := h.item[it.ID]
 	iv := ItemView{Item: it, Phase: phase, PendingRoles: []string{}, Blockers: []string{}, Signoffs: []Signoff{}}
 	waived := false
 	for _, role := range it.Roles {

@@ -35,7 +35,7 @@ func withContents(path string, fn func(data []byte)) (err error) {
 	}
 	size := fi.Size()
 	if size < mapMin || size > MaxFileSize || !fi.Mode().IsRegular() {
-		data, err := readAll(f)
+		data, err := readAll(f, size)
 		if err != nil {
 			return err
 		}

@@ -113,15 +113,17 @@ func readStateFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readAll(f)
-}
-
-func readAll(f *os.File) ([]byte, error) {
 	var size int64
 	if fi, err := f.Stat(); err == nil {
-		if size = fi.Size(); size > MaxFileSize {
-			return nil, errTooBig
-		}
+		size = fi.Size()
+	}
+	return readAll(f, size)
+}
+
+// readAll reads f, whose size was size when it was opened (0 if unknown).
+func readAll(f *os.File, size int64) ([]byte, error) {
+	if size > MaxFileSize {
+		return nil, errTooBig
 	}
 	// A buffer of the file's size, as os.ReadFile does: io.ReadAll would
 	// start at 512 bytes and copy a large state file a dozen times.

@@ -121,12 +121,7 @@ func (r Renderer) detail(it release.ItemView) string {
 			b.WriteString(s.Reason)
 		}
 		b.WriteString(" ")
-		if r.TTY || s.At.IsZero() {
-			b.WriteString(Time(s.At, r.Now, r.TTY))
-		} else { // Time's RFC 3339, without a string per sign-off
-			var buf [40]byte
-			b.Write(s.At.UTC().AppendFormat(buf[:0], time.RFC3339))
-		}
+		writeTime(&b, s.At, r.Now, r.TTY)
 	}
 	if c := it.LatestCheck; c != nil {
 		res := r.Theme.Done("check passed")
