@@ -40,11 +40,11 @@ type row struct {
 }
 
 type bench struct {
-	cfg                     config
-	oct, floor, linked, tmp string
-	ciEnv, noActorEnv       []string
-	rows                    []row
-	failed                  bool
+	cfg                           config
+	root, oct, floor, linked, tmp string
+	ciEnv, noActorEnv             []string
+	rows                          []row
+	failed                        bool
 }
 
 func main() {
@@ -77,6 +77,7 @@ func (b *bench) run() error {
 	if err != nil {
 		return err
 	}
+	b.root = root
 	if b.tmp, err = os.MkdirTemp("", "procbench-"); err != nil {
 		return err
 	}
@@ -164,22 +165,46 @@ const peerCheck = `jq -e '. as $r | [.checklist.phases[] | select(.id == "pre-re
   | .roles[] as $role | [$r.events[] | select(.item == $i and .role == $role)] | last | .kind
   | . == "sign" or . == "waive"] | all' .octorelease/v1.0.0.json >/dev/null`
 
+// depBuilds are the builds of bench/deps: the floor with SPEC §11's
+// dependencies linked in and unused, one at a time and all together.
+var depBuilds = []struct{ tag, name string }{
+	{"dep_cobra", "cobra"},
+	{"dep_yaml", "go.yaml.in/yaml/v3"},
+	{"dep_lipgloss", "lipgloss v2"},
+	{"dep_viper", "viper"},
+	{"dep_huh", "huh v2 (with bubbletea v2, bubbles)"},
+	{"dep_all", "all five, flock and x/mod/semver"},
+}
+
+type benchCase struct {
+	name   string
+	job    job
+	budget float64
+	rss    int64
+}
+
 // commands measures each everyday command against the floor in a state
-// folder holding one release.
+// folder holding one release. In the same rounds it times bench/deps and
+// bench/linked, so the table shows side by side what SPEC §11's
+// dependencies cost at start-up, what all of octorelease costs before it
+// does any work, and what each command costs.
 func (b *bench) commands() error {
 	dir := filepath.Join(b.tmp, "one")
-	progress("one release: each command back to back with the floor, %d rounds", b.cfg.rounds)
 	if err := setupRelease(b.oct, dir, b.ciEnv); err != nil {
 		return err
 	}
+	var cases []benchCase
+	for _, d := range depBuilds {
+		bin := filepath.Join(b.tmp, "bin", d.tag)
+		if err := build(b.root, bin, "./bench/deps", d.tag); err != nil {
+			return err
+		}
+		cases = append(cases, benchCase{"floor + " + d.name + ", linked, unused", timed(proc{dir: dir, env: b.ciEnv, argv: []string{bin}}), 0, 0})
+	}
+	progress("one release: each command back to back with the floor, %d rounds", b.cfg.rounds)
 	floor := timed(proc{dir: dir, env: b.ciEnv, argv: []string{b.floor}})
 	gateOK := []int{0, 3}
-	cases := []struct {
-		name   string
-		job    job
-		budget float64
-		rss    int64
-	}{
+	cases = append(cases, []benchCase{
 		{"octorelease linked, no work (start-up alone)", timed(proc{dir: dir, env: b.ciEnv, argv: []string{b.linked}}), 0, 0},
 		{"gate --phase pre-release", timed(b.octo(dir, b.ciEnv, gateOK, "gate", "--phase", "pre-release")), 2.0, 20 * mb},
 		{"status (pipe)", timed(b.octo(dir, b.ciEnv, nil, "status")), 2.5, 20 * mb},
@@ -190,7 +215,7 @@ func (b *bench) commands() error {
 		{"gate, no OCTORELEASE_ACTOR", timed(b.octo(dir, b.noActorEnv, gateOK, "gate", "--phase", "pre-release")), 0, 0},
 		{"next, no OCTORELEASE_ACTOR (runs git config)", timed(b.octo(dir, b.noActorEnv, nil, "next")), 0, 0},
 		{"peer: sh -c 'jq -e … state file'", timed(proc{dir: dir, env: b.ciEnv, argv: []string{"sh", "-c", peerCheck}, ok: []int{0, 1}}), 0, 0},
-	}
+	}...)
 	pairs := make([]pair, len(cases))
 	for i, c := range cases {
 		pairs[i] = pair{c.job, floor}

@@ -1,0 +1,5 @@
+//go:build dep_huh || dep_all
+
+package main
+
+import _ "charm.land/huh/v2"
