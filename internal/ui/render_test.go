@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -189,5 +192,44 @@ func golden(t *testing.T, name, got string, color bool) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+// failAfter accepts n bytes, then fails every write.
+type failAfter struct{ n int }
+
+var errWrite = errors.New("broken pipe")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errWrite
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestStatusPipeWriteError: rows on a pipe are written straight to the
+// output, buffered there or not; a failed write must still be reported.
+func TestStatusPipeWriteError(t *testing.T) {
+	r := sample(t)
+	// A buffer as large as iostreams' that has failed already: its error
+	// sticks, and only shows when the rows are written.
+	failed := bufio.NewWriterSize(&failAfter{}, 64<<10)
+	failed.Write(make([]byte, 100<<10)) //nolint:errcheck // the point
+	for _, w := range []struct {
+		name string
+		w    io.Writer
+	}{
+		{"unbuffered", &failAfter{n: 300}},
+		{"buffered, as iostreams does", failed},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			rd := Renderer{W: w.w, Theme: NewTheme(false), Now: now, RoleName: roleName}
+			if err := rd.Status(r, r.Evaluate(), r.Evaluate(), nil); !errors.Is(err, errWrite) {
+				t.Fatalf("Status = %v, want %v", err, errWrite)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -20,11 +21,26 @@ type Renderer struct {
 
 // Roles renders role ids as styled display names.
 func (r Renderer) Roles(ids []string) string {
-	names := make([]string, len(ids))
+	var b strings.Builder
+	b.Grow(32 * len(ids))
+	r.writeRoles(&b, ids)
+	return b.String()
+}
+
+// textWriter is what the renderers write cells to: a strings.Builder for a
+// cell, or the (buffered) output itself for rows on a pipe.
+type textWriter interface {
+	io.Writer
+	io.StringWriter
+}
+
+func (r Renderer) writeRoles(w textWriter, ids []string) {
 	for i, id := range ids {
-		names[i] = r.Theme.Role(r.RoleName(id))
+		if i > 0 {
+			w.WriteString(", ")
+		}
+		w.WriteString(r.Theme.Role(r.RoleName(id)))
 	}
-	return strings.Join(names, ", ")
 }
 
 // ReleaseLine is the one-line header of a release.
@@ -56,7 +72,13 @@ func (r Renderer) Status(rel *release.Release, full, v release.View, incidents [
 		}
 		done, total := phaseProgress(full, p)
 		fmt.Fprintf(r.W, "\n%s  %s\n", r.Theme.Heading(p.Title), r.Theme.Progress(done, total, r.TTY))
-		t := &Table{TTY: r.TTY}
+		if !r.TTY {
+			if err := r.pipeRows(p.Items); err != nil {
+				return err
+			}
+			continue
+		}
+		t := &Table{TTY: true}
 		for _, it := range p.Items {
 			t.Row(r.itemCells(it)...)
 		}
@@ -65,6 +87,33 @@ func (r Renderer) Status(rel *release.Release, full, v release.View, incidents [
 		}
 	}
 	return nil
+}
+
+// pipeRows writes items as Table writes them on a pipe (cells separated by
+// tabs), straight to the output: a large release would otherwise build,
+// and a fresh process fault in, every cell of thousands of rows first.
+func (r Renderer) pipeRows(items []release.ItemView) error {
+	// Output on a pipe is buffered already (iostreams); then this is it.
+	w := bufio.NewWriterSize(r.W, 4096)
+	for _, it := range items {
+		mark, state := r.itemState(it)
+		w.WriteString(mark)
+		w.WriteString(" ")
+		w.WriteString(it.ID)
+		w.WriteString("\t")
+		w.WriteString(state)
+		w.WriteString("\t")
+		r.writeRoles(w, it.Roles)
+		w.WriteString("\t")
+		r.writeDetail(w, it)
+		w.WriteString("\n")
+	}
+	if w != r.W {
+		return w.Flush()
+	}
+	// The first error sticks; Flush would write out the whole buffer.
+	_, err := w.Write(nil)
+	return err
 }
 
 // phaseProgress counts the done or waived items of phase p in the release's
@@ -86,42 +135,46 @@ func phaseProgress(full release.View, p release.PhaseView) (done, total int) {
 }
 
 func (r Renderer) itemCells(it release.ItemView) []string {
-	mark := r.Theme.StateMark(it.State)
-	if it.Forced {
-		mark = r.Theme.StateMark("forced")
-	}
-	state := r.Theme.State(it.State)
-	if it.Forced {
-		state += " " + r.Theme.Forced("(forced)")
-	}
-	return []string{mark + " " + it.ID, state, r.Roles(it.Roles), r.detail(it)}
+	mark, state := r.itemState(it)
+	var detail strings.Builder
+	detail.Grow(64 * (len(it.Signoffs) + 1))
+	r.writeDetail(&detail, it)
+	return []string{mark + " " + it.ID, state, r.Roles(it.Roles), detail.String()}
 }
 
-// detail says who signed and what is still awaited. It is built in one
-// buffer: a large release renders thousands of these.
-func (r Renderer) detail(it release.ItemView) string {
-	var b strings.Builder
-	b.Grow(64 * (len(it.Signoffs) + 1))
+// itemState is an item's mark and state, forced or not.
+func (r Renderer) itemState(it release.ItemView) (mark, state string) {
+	if it.Forced {
+		return r.Theme.StateMark("forced"), r.Theme.State(it.State) + " " + r.Theme.Forced("(forced)")
+	}
+	return r.Theme.StateMark(it.State), r.Theme.State(it.State)
+}
+
+// writeDetail says who signed and what is still awaited, in one go: a
+// large release renders thousands of these.
+func (r Renderer) writeDetail(w textWriter, it release.ItemView) {
+	started := false
 	sep := func() {
-		if b.Len() > 0 {
-			b.WriteString("; ")
+		if started {
+			w.WriteString("; ")
 		}
+		started = true
 	}
 	for _, s := range it.Signoffs {
 		sep()
 		if s.Kind == release.EventWaive {
-			b.WriteString("waived by ")
+			w.WriteString("waived by ")
 		}
-		b.WriteString(s.By)
-		b.WriteString(" (")
-		b.WriteString(r.RoleName(s.Role))
-		b.WriteString(")")
+		w.WriteString(s.By)
+		w.WriteString(" (")
+		w.WriteString(r.RoleName(s.Role))
+		w.WriteString(")")
 		if s.Kind == release.EventWaive {
-			b.WriteString(": ")
-			b.WriteString(s.Reason)
+			w.WriteString(": ")
+			w.WriteString(s.Reason)
 		}
-		b.WriteString(" ")
-		writeTime(&b, s.At, r.Now, r.TTY)
+		w.WriteString(" ")
+		writeTime(w, s.At, r.Now, r.TTY)
 	}
 	if c := it.LatestCheck; c != nil {
 		res := r.Theme.Done("check passed")
@@ -129,21 +182,20 @@ func (r Renderer) detail(it release.ItemView) string {
 			res = r.Theme.Failed("check failed")
 		}
 		sep()
-		fmt.Fprintf(&b, "%s (exit %d, %s)", res, c.ExitCode, time.Duration(c.DurationMS)*time.Millisecond)
+		fmt.Fprintf(w, "%s (exit %d, %s)", res, c.ExitCode, time.Duration(c.DurationMS)*time.Millisecond)
 	} else if it.Check != nil && it.State != release.StateDone {
 		sep()
-		b.WriteString(r.Theme.Pending("check not run"))
+		w.WriteString(r.Theme.Pending("check not run"))
 	}
 	switch it.State {
 	case release.StatePending:
 		sep()
-		b.WriteString("waiting on ")
-		b.WriteString(r.Roles(it.PendingRoles))
+		w.WriteString("waiting on ")
+		r.writeRoles(w, it.PendingRoles)
 	case release.StateBlocked:
 		sep()
-		b.WriteString(r.Theme.Muted("blocked by " + strings.Join(it.Blockers, ", ")))
+		w.WriteString(r.Theme.Muted("blocked by " + strings.Join(it.Blockers, ", ")))
 	}
-	return b.String()
 }
 
 // Gate writes a gate result: the verdict, each blocker, and the waivers.

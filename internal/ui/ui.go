@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -214,16 +215,19 @@ func Time(t, now time.Time, tty bool) string {
 	return Ago(now.Sub(t))
 }
 
-// writeTime writes Time(t, now, tty) to b. On a pipe it appends the RFC
+// writeTime writes Time(t, now, tty) to w. On a pipe it appends the RFC
 // 3339 form in place: a renderer writing thousands of times makes no string
 // for each.
-func writeTime(b *strings.Builder, t, now time.Time, tty bool) {
+func writeTime(w textWriter, t, now time.Time, tty bool) {
 	if tty || t.IsZero() {
-		b.WriteString(Time(t, now, tty))
+		w.WriteString(Time(t, now, tty))
 		return
 	}
-	var buf [40]byte
-	b.Write(t.UTC().AppendFormat(buf[:0], time.RFC3339))
+	if bw, ok := w.(*bufio.Writer); ok { // the rows on a pipe (pipeRows)
+		bw.Write(t.UTC().AppendFormat(bw.AvailableBuffer(), time.RFC3339))
+		return
+	}
+	w.WriteString(t.UTC().Format(time.RFC3339))
 }
 
 // Ago renders a duration as "just now", "5m ago", "3h ago", "2d ago".
