@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -93,8 +92,7 @@ func (r Renderer) Status(rel *release.Release, full, v release.View, incidents [
 // tabs), straight to the output: a large release would otherwise build,
 // and a fresh process fault in, every cell of thousands of rows first.
 func (r Renderer) pipeRows(items []release.ItemView) error {
-	// Output on a pipe is buffered already (iostreams); then this is it.
-	w := bufio.NewWriterSize(r.W, 4096)
+	w := pipeOut(r.W)
 	for _, it := range items {
 		mark, state := r.itemState(it)
 		w.WriteString(mark)
@@ -108,12 +106,7 @@ func (r Renderer) pipeRows(items []release.ItemView) error {
 		r.writeDetail(w, it)
 		w.WriteString("\n")
 	}
-	if w != r.W {
-		return w.Flush()
-	}
-	// The first error sticks; Flush would write out the whole buffer.
-	_, err := w.Write(nil)
-	return err
+	return pipeDone(w, r.W)
 }
 
 // phaseProgress counts the done or waived items of phase p in the release's

@@ -73,7 +73,7 @@ func (t Theme) apply(style int, text string) string {
 	if !t.color || text == "" {
 		return text
 	}
-	if t.styled == nil || len(text) > 32 {
+	if len(text) > 32 {
 		return palette()[style].Render(text)
 	}
 	k := styledKey{style, text}
@@ -147,24 +147,19 @@ func (t *Table) Len() int { return len(t.rows) }
 // Render writes the table with the given indent (terminal only).
 func (t *Table) Render(w io.Writer, indent string) error {
 	if !t.TTY {
-		// Cell by cell: stdout on a pipe is buffered, and a joined line
-		// per row would be one more copy of every row.
-		var err error
-		write := func(s string) {
-			if err == nil {
-				_, err = io.WriteString(w, s)
-			}
-		}
+		// Cell by cell: a joined line per row would be one more copy of
+		// every row.
+		bw := pipeOut(w)
 		for _, r := range t.rows {
 			for i, c := range r {
 				if i > 0 {
-					write("\t")
+					bw.WriteString("\t")
 				}
-				write(c)
+				bw.WriteString(c)
 			}
-			write("\n")
+			bw.WriteString("\n")
 		}
-		return err
+		return pipeDone(bw, w)
 	}
 	var widths []int                         // per column
 	cellWidths := make([][]int, len(t.rows)) // per cell: measuring styled text is not cheap
@@ -190,6 +185,21 @@ func (t *Table) Render(w io.Writer, indent string) error {
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// pipeOut is where rows on a pipe are written: w itself when it is
+// buffered already (iostreams buffers stdout on a pipe), else a buffer over
+// it. End with pipeDone.
+func pipeOut(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 4096) }
+
+// pipeDone flushes bw if pipeOut made it for w, and reports the first
+// write to fail (bufio keeps it).
+func pipeDone(bw *bufio.Writer, w io.Writer) error {
+	if bw != w {
+		return bw.Flush()
+	}
+	_, err := bw.Write(nil)
 	return err
 }
 
@@ -223,7 +233,7 @@ func writeTime(w textWriter, t, now time.Time, tty bool) {
 		w.WriteString(Time(t, now, tty))
 		return
 	}
-	if bw, ok := w.(*bufio.Writer); ok { // the rows on a pipe (pipeRows)
+	if bw, ok := w.(*bufio.Writer); ok { // rows on a pipe (pipeOut)
 		bw.Write(t.UTC().AppendFormat(bw.AvailableBuffer(), time.RFC3339))
 		return
 	}

@@ -165,8 +165,8 @@ const peerCheck = `jq -e '. as $r | [.checklist.phases[] | select(.id == "pre-re
   | .roles[] as $role | [$r.events[] | select(.item == $i and .role == $role)] | last | .kind
   | . == "sign" or . == "waive"] | all' .octorelease/v1.0.0.json >/dev/null`
 
-// depBuilds are the builds of bench/deps: the floor with SPEC §11's
-// dependencies linked in and unused, one at a time and all together.
+// depBuilds are builds of bench/floor with a dep_* tag: the floor with SPEC
+// §11's dependencies linked in and unused, one at a time and all together.
 var depBuilds = []struct{ tag, name string }{
 	{"dep_cobra", "cobra"},
 	{"dep_yaml", "go.yaml.in/yaml/v3"},
@@ -184,7 +184,7 @@ type benchCase struct {
 }
 
 // commands measures each everyday command against the floor in a state
-// folder holding one release. In the same rounds it times bench/deps and
+// folder holding one release. In the same rounds it times depBuilds and
 // bench/linked, so the table shows side by side what SPEC §11's
 // dependencies cost at start-up, what all of octorelease costs before it
 // does any work, and what each command costs.
@@ -196,7 +196,7 @@ func (b *bench) commands() error {
 	var cases []benchCase
 	for _, d := range depBuilds {
 		bin := filepath.Join(b.tmp, "bin", d.tag)
-		if err := build(b.root, bin, "./bench/deps", d.tag); err != nil {
+		if err := build(b.root, bin, "./bench/floor", d.tag); err != nil {
 			return err
 		}
 		cases = append(cases, benchCase{"floor + " + d.name + ", linked, unused", timed(proc{dir: dir, env: b.ciEnv, argv: []string{bin}}), 0, 0})
