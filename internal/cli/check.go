@@ -69,7 +69,7 @@ func runCheck(o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	targets, err := checkTargets(r, o.Items)
+	targets, err := checkTargets(r, o.Items, pol)
 	if err != nil {
 		return err
 	}
@@ -117,8 +117,8 @@ func runCheck(o *CheckOptions) error {
 	return signErr
 }
 
-func checkTargets(r *release.Release, ids []string) ([]release.ItemView, error) {
-	v := r.Evaluate()
+func checkTargets(r *release.Release, ids []string, pol release.Policy) ([]release.ItemView, error) {
+	v := r.Evaluate(pol)
 	var out []release.ItemView
 	if len(ids) == 0 {
 		for _, p := range v.Phases {
@@ -183,7 +183,7 @@ func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it
 // the actor may sign for.
 func signPassed(f *Factory, id string, pol release.Policy) error {
 	return f.mutate(func(r *release.Release) error {
-		it, _ := r.Evaluate().Item(id)
+		it, _ := r.Evaluate(pol).Item(id)
 		signed := 0
 		for _, role := range it.PendingRoles {
 			if !pol.MaySign(f.Actor(), role) {

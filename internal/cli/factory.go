@@ -116,6 +116,10 @@ type writerActor struct {
 
 func (s writerActor) Create(r *release.Release) error { return s.writer().Create(r) }
 
+func (s writerActor) Inspect(id string) (*release.Release, []release.Damage, error) {
+	return s.Store.Inspect(id)
+}
+
 func (s writerActor) Update(id string, fn func(*release.Release) error) error {
 	return s.writer().Update(id, fn)
 }
@@ -127,6 +131,13 @@ func (f *Factory) Policy() (release.Policy, error) {
 		return release.Policy{}, err
 	}
 	return release.Policy{Members: cfg.Members(), SeparationOfDuties: cfg.SeparationOfDuties}, nil
+}
+
+// policy is Policy for a command that has loaded the config already
+// (every command that opened the store has): it cannot fail then.
+func (f *Factory) policy() release.Policy {
+	pol, _ := f.Policy()
+	return pol
 }
 
 // Actor is who is acting (SPEC §5): --as, OCTORELEASE_ACTOR, git config

@@ -74,15 +74,12 @@ func runIncident(o *IncidentOptions) error {
 	if err != nil {
 		return err
 	}
-	id := release.IncidentID(r.Meta.ID, len(incidentsOf(s, r.Meta.ID))+1)
-	inc := release.New(release.Meta{ID: id, Version: r.Meta.Version, Type: "incident", Parent: r.Meta.ID,
+	id := release.IncidentID(r.Meta.ID, len(r.Runs)+1)
+	// One write: the run. The release's status (incident) follows from it.
+	inc, err := release.New(release.Meta{ID: id, Version: r.Meta.Version, Type: "incident", Parent: r.Meta.ID,
 		Summary: o.Reason, CreatedAt: f.Now(), CreatedBy: f.Actor()}, *cl)
-	// The parent's status changes first: if that is refused, no incident run is left behind.
-	err = s.Update(r.Meta.ID, func(p *release.Release) error {
-		return p.SetStatus(release.StatusIncident, f.Actor(), o.Reason, id, f.Now())
-	})
 	if err != nil {
-		return err
+		return errs.Usagef("%v", err)
 	}
 	if err := s.Create(inc); err != nil {
 		return err

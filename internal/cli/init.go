@@ -14,6 +14,7 @@ import (
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // InitOptions are the flags of `init`.
@@ -93,19 +94,12 @@ policy:
   separation_of_duties: false
 `
 
-const stateGitignore = `# octorelease: the release files (*.json) and .index/ are committed so CI can
-# read them; locks, temp files and backups stay local.
-*.lock
-*.tmp-*
-*.bak
-`
-
 func runInit(o *InitOptions) error {
 	f := o.F
 	root := f.Cwd
-	files := map[string][]byte{
-		filepath.Join(root, config.FileName):                      []byte(configTemplate),
-		filepath.Join(root, config.DefaultStateDir, ".gitignore"): []byte(stateGitignore),
+	files := map[string][]byte{filepath.Join(root, config.FileName): []byte(configTemplate)}
+	for name, content := range store.StateFiles() {
+		files[filepath.Join(root, config.DefaultStateDir, name)] = []byte(content)
 	}
 	err := fs.WalkDir(checklists.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -32,11 +32,11 @@ incident rolled it back.`,
 }
 
 func runFinish(f *Factory) error {
-	s, r, err := f.current()
+	_, r, err := f.current()
 	if err != nil {
 		return err
 	}
-	if g, err := r.Gate("", nil); err == nil && !g.Passed {
+	if g, err := r.Gate("", nil, f.policy()); err == nil && !g.Passed {
 		rd, err := f.renderer()
 		if err != nil {
 			return err
@@ -48,29 +48,11 @@ func runFinish(f *Factory) error {
 		return errs.Gatef("%s is not complete: %d items blocking", r.Meta.ID, len(g.Blockers)).
 			WithHint("`octorelease status --pending` shows what is left")
 	}
-	err = f.mutate(func(r *release.Release) error {
-		return r.SetStatus(release.StatusReleased, f.Actor(), "", "", f.Now())
+	// Closing an incident run gives its release back the status it had:
+	// the release's status is derived from its runs, so nothing else is written.
+	return f.mutate(func(r *release.Release) error {
+		return r.SetStatus(release.StatusReleased, f.Actor(), "", f.Now(), f.policy())
 	})
-	if err != nil || r.Meta.Parent == "" {
-		return err
-	}
-	// An incident closed without a rollback gives its release back the status it had.
-	parent, err := s.Load(r.Meta.Parent)
-	if err != nil || parent.Status() != release.StatusIncident {
-		return err
-	}
-	return f.setParentStatus(s, r, previousStatus(parent), "incident "+r.Meta.ID+" closed")
-}
-
-// previousStatus is the status a release had before its latest incident.
-func previousStatus(r *release.Release) string {
-	prev := release.StatusInProgress
-	for _, e := range r.Events {
-		if e.Kind == release.EventStatus && e.Status != release.StatusIncident {
-			prev = e.Status
-		}
-	}
-	return prev
 }
 
 // NewCmdAbort builds `octorelease abort`.
@@ -90,7 +72,7 @@ func NewCmdAbort(f *Factory, runF func(*Factory, string) error) *cobra.Command {
 					return errs.Usagef("abort needs --reason")
 				}
 				return f.mutate(func(r *release.Release) error {
-					return r.SetStatus(release.StatusAborted, f.Actor(), reason, "", f.Now())
+					return r.SetStatus(release.StatusAborted, f.Actor(), reason, f.Now(), f.policy())
 				})
 			}())
 		},
@@ -142,7 +124,7 @@ func runList(f *Factory, all bool) error {
 	}
 	rows := []listJSON{}
 	for _, r := range releases {
-		done, total := progress(r.Evaluate())
+		done, total := progress(r.Evaluate(f.policy()))
 		rows = append(rows, listJSON{releaseView(r, nil), done, total})
 	}
 	if format != "text" {
@@ -213,8 +195,8 @@ func runLog(f *Factory) error {
 		return err
 	}
 	t := &ui.Table{TTY: rd.TTY}
-	for _, e := range r.Events {
-		t.Row(fmt.Sprint(e.Seq), ui.Time(e.At, rd.Now, rd.TTY), e.Actor, rd.Theme.Heading(e.Kind), describeEvent(rd, e))
+	for i, e := range r.Events {
+		t.Row(fmt.Sprint(i+1), ui.Time(e.At, rd.Now, rd.TTY), e.Actor, rd.Theme.Heading(e.Kind), describeEvent(rd, e))
 	}
 	return t.Render(f.IO.Out, "")
 }

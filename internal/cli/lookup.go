@@ -10,30 +10,41 @@ import (
 )
 
 // releasesWithStatus loads the releases whose status is one of statuses,
-// sorted by id. The store's status index keeps the cost independent of how
-// many other releases exist; its markers are a superset, so each is confirmed.
+// sorted by id. Only in-progress and incident can be asked for: those are
+// the releases open in the store's index (an incident run is open, and its
+// release is the one in incident), which keeps the cost independent of how
+// many closed releases exist. The index is a superset; each is confirmed.
 func releasesWithStatus(s store.Store, statuses ...string) ([]*release.Release, error) {
+	ids, err := s.OpenIDs()
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	var out []*release.Release
-	for _, st := range statuses {
-		ids, err := s.IDsWithStatus(st)
+	consider := func(id string) error {
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		r, err := s.Load(id)
+		if errs.Code(err) == errs.CodeUsage { // gone since it was listed
+			return nil
+		}
 		if err != nil {
+			return err
+		}
+		if slices.Contains(statuses, r.Status()) {
+			out = append(out, r)
+		}
+		return nil
+	}
+	for _, id := range ids {
+		if err := consider(id); err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			r, err := s.Load(id)
-			if errs.Code(err) == errs.CodeUsage { // a marker without a file
-				continue
-			}
-			if err != nil {
+		if parent, _, ok := release.ParseIncidentID(id); ok {
+			if err := consider(parent); err != nil {
 				return nil, err
-			}
-			if slices.Contains(statuses, r.Status()) {
-				out = append(out, r)
 			}
 		}
 	}
@@ -60,9 +71,9 @@ func allReleases(s store.Store) ([]*release.Release, error) {
 
 // latestReleasedBefore is the released release (not an incident run) with
 // the highest version below version, or nil. Candidates are tried from the
-// highest down, so usually one file is read.
+// highest down, so usually one release is read.
 func latestReleasedBefore(s store.Store, version string) (*release.Release, error) {
-	ids, err := s.IDsWithStatus(release.StatusReleased)
+	ids, err := s.IDs()
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +81,7 @@ func latestReleasedBefore(s store.Store, version string) (*release.Release, erro
 	var cands []cand
 	for _, id := range ids {
 		if _, _, incident := release.ParseIncidentID(id); incident {
-			continue // closed incident runs are "released" too, and their ids parse as pre-releases
+			continue // incident runs' ids parse as pre-releases
 		}
 		if _, v, err := release.ParseVersion(id); err == nil && release.CompareVersions(v, version) < 0 {
 			cands = append(cands, cand{id, v})

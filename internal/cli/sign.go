@@ -7,7 +7,6 @@ import (
 
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
 )
 
 // SignOptions are the flags of `sign`.
@@ -92,7 +91,7 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 	var after *release.Release
 	err = s.Update(id, func(r *release.Release) error {
 		before = len(r.Events)
-		wasComplete = phasesComplete(r.Evaluate())
+		wasComplete = phasesComplete(r.Evaluate(f.policy()))
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -103,7 +102,7 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 		return err
 	}
 	f.reportEvents(after, after.Events[before:], wasComplete)
-	return f.followIncident(s, after, after.Events[before:])
+	return nil
 }
 
 func phasesComplete(v release.View) []bool {
@@ -139,11 +138,14 @@ func (f *Factory) reportEvents(r *release.Release, events []release.Event, wasCo
 		case release.EventStatus:
 			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.ID, e.Status)
 		}
+		if r.Meta.Parent != "" && e.Kind == release.EventSign && e.Item == release.RollbackItem && r.RolledBack() {
+			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.Parent, release.StatusRolledBack)
+		}
 	}
 	if r.Status() != release.StatusInProgress {
 		return
 	}
-	v := r.Evaluate()
+	v := r.Evaluate(f.policy())
 	for i, p := range v.Phases {
 		if !p.Complete || (i < len(wasComplete) && wasComplete[i]) {
 			continue
@@ -154,38 +156,6 @@ func (f *Factory) reportEvents(r *release.Release, events []release.Event, wasCo
 			fmt.Fprintf(f.IO.ErrOut, "every item of %s is done: run `octorelease finish`\n", r.Meta.ID)
 		}
 	}
-}
-
-// followIncident: signing an incident run's rollback item marks its release
-// rolled back (SPEC §7).
-func (f *Factory) followIncident(s store.Store, r *release.Release, events []release.Event) error {
-	if r.Meta.Parent == "" {
-		return nil
-	}
-	for _, e := range events {
-		if e.Kind == release.EventSign && e.Item == "rollback" {
-			if it, ok := r.Evaluate().Item("rollback"); ok && it.State == release.StateDone {
-				return f.setParentStatus(s, r, release.StatusRolledBack, e.Note)
-			}
-		}
-	}
-	return nil
-}
-
-func (f *Factory) setParentStatus(s store.Store, incident *release.Release, status, reason string) error {
-	if reason == "" {
-		reason = "incident " + incident.Meta.ID
-	}
-	err := s.Update(incident.Meta.Parent, func(p *release.Release) error {
-		if p.Status() == status {
-			return nil
-		}
-		return p.SetStatus(status, f.Actor(), reason, incident.Meta.ID, f.Now())
-	})
-	if err == nil {
-		fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", incident.Meta.Parent, status)
-	}
-	return err
 }
 
 // ActionOptions are the flags of `waive` and `revoke`.

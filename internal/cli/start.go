@@ -91,8 +91,11 @@ func runStart(o *StartOptions) error {
 	if err != nil {
 		return err
 	}
-	r := release.New(release.Meta{ID: id, Version: version, Type: typ, Summary: o.Summary,
+	r, err := release.New(release.Meta{ID: id, Version: version, Type: typ, Summary: o.Summary,
 		CreatedAt: f.Now(), CreatedBy: f.Actor()}, *cl)
+	if err != nil {
+		return errs.Usagef("%v", err)
+	}
 	if err := s.Create(r); err != nil {
 		return err
 	}
@@ -100,7 +103,7 @@ func runStart(o *StartOptions) error {
 	fmt.Fprintf(f.IO.ErrOut, "✓ opened release %s (%s): %d items in %d phases, checklist from %s\n",
 		id, typ, items, len(cl.Phases), cl.Source)
 	if format != "text" {
-		return writeData(f.IO.Out, format, statusView(r, r.Evaluate(), nil))
+		return writeData(f.IO.Out, format, statusView(r, r.Evaluate(f.policy()), nil))
 	}
 	if f.IO.CanPrompt() && !o.NoWalk {
 		if err := renderChecklist(f, cl); err != nil {

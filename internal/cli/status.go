@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/errs"
-	"github.com/octorelease/octorelease/internal/jsonenc"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
@@ -78,29 +77,17 @@ func runStatus(o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	s, r, err := f.current()
+	_, r, err := f.current()
 	if err != nil {
 		return err
 	}
 	if err := f.checkRole(o.Role); err != nil {
 		return err
 	}
-	full := r.Evaluate()
+	full := r.Evaluate(f.policy())
 	v := filterView(full, o.Role, o.Pending)
-	var incidents []string
-	if r.Meta.Parent == "" {
-		incidents = incidentsOf(s, r.Meta.ID)
-	}
-	switch format {
-	case "json":
-		e := jsonenc.Encoder{Indent: true}
-		b := statusView(r, v, incidents).appendJSON(&e, nil)
-		if err := e.Err(); err != nil {
-			return errs.Runtimef("write %s as JSON", r.Meta.ID).Wrap(err)
-		}
-		_, err := f.IO.Out.Write(b)
-		return err
-	case "yaml":
+	incidents := incidentsOf(r)
+	if format != "text" {
 		return writeData(f.IO.Out, format, statusView(r, v, incidents))
 	}
 	rd, err := f.renderer()

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
 )
 
 // JSON shapes of SPEC §8. Field names are stable; new fields may be added.
@@ -19,6 +18,7 @@ type releaseJSON struct {
 	Summary   string    `json:"summary" yaml:"summary"`
 	Parent    string    `json:"parent,omitempty" yaml:"parent,omitempty"`
 	Incidents []string  `json:"incidents,omitempty" yaml:"incidents,omitempty"`
+	Commit    string    `json:"commit,omitempty" yaml:"commit,omitempty"`
 }
 
 type statusJSON struct {
@@ -57,6 +57,10 @@ type signoffJSON struct {
 	Reason   string    `json:"reason,omitempty" yaml:"reason,omitempty"`
 	Evidence []string  `json:"evidence" yaml:"evidence"`
 	Forced   bool      `json:"forced,omitempty" yaml:"forced,omitempty"`
+	Signed   bool      `json:"signed" yaml:"signed"`
+	Verified bool      `json:"verified" yaml:"verified"`
+	Counted  bool      `json:"counted" yaml:"counted"`
+	Conflict string    `json:"conflict" yaml:"conflict"`
 }
 
 type checkJSON struct {
@@ -80,7 +84,7 @@ func orEmpty(s []string) []string {
 func releaseView(r *release.Release, incidents []string) releaseJSON {
 	m := r.Meta
 	return releaseJSON{ID: m.ID, Version: m.Version, Type: m.Type, Status: r.Status(),
-		CreatedAt: m.CreatedAt, CreatedBy: m.CreatedBy, Summary: m.Summary, Parent: m.Parent, Incidents: incidents}
+		CreatedAt: m.CreatedAt, CreatedBy: m.CreatedBy, Summary: m.Summary, Parent: m.Parent, Incidents: incidents, Commit: m.Commit}
 }
 
 func itemView(iv release.ItemView) itemJSON {
@@ -89,7 +93,8 @@ func itemView(iv release.ItemView) itemJSON {
 		Blockers: orEmpty(iv.Blockers), Forced: iv.Forced, Signoffs: []signoffJSON{}}
 	for _, s := range iv.Signoffs {
 		out.Signoffs = append(out.Signoffs, signoffJSON{Role: s.Role, By: s.By, At: s.At, Kind: s.Kind,
-			Note: s.Note, Reason: s.Reason, Evidence: orEmpty(s.Evidence), Forced: s.Forced})
+			Note: s.Note, Reason: s.Reason, Evidence: orEmpty(s.Evidence), Forced: s.Forced,
+			Signed: s.Signed, Counted: s.Counted, Conflict: s.Conflict})
 	}
 	if c := iv.LatestCheck; c != nil {
 		out.Check = &checkJSON{Command: c.Command, Passed: c.Passed, ExitCode: c.ExitCode, TimedOut: c.TimedOut,
@@ -110,15 +115,11 @@ func statusView(r *release.Release, v release.View, incidents []string) statusJS
 	return out
 }
 
-// incidentsOf lists the incident runs of a release, found by id pattern
-// (<release>-incident-<n>) so no other release file is read.
-func incidentsOf(s store.Store, id string) []string {
+// incidentsOf lists the ids of the incident runs the store attached.
+func incidentsOf(r *release.Release) []string {
 	var out []string
-	for n := 1; ; n++ {
-		iid := release.IncidentID(id, n)
-		if _, err := s.Load(iid); err != nil {
-			return out
-		}
-		out = append(out, iid)
+	for _, run := range r.Runs {
+		out = append(out, run.Meta.ID)
 	}
+	return out
 }

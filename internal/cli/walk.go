@@ -273,7 +273,7 @@ func walkDetail(note string, evidence []string) string {
 // can be acted on now and wait for it.
 func (w *walker) stillOpen(rd ui.Renderer, r *release.Release) error {
 	out, th := w.f.IO.Out, rd.Theme
-	v := r.Evaluate()
+	v := r.Evaluate(w.f.policy())
 	if v.Complete {
 		fmt.Fprintf(out, "still open: nothing; every item is done or waived (run `octorelease finish`)\n")
 		return nil

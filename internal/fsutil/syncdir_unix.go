@@ -9,6 +9,7 @@ import (
 
 // SyncDir makes a rename in dir durable.
 func SyncDir(dir string) error {
+	trace("syncdir", dir)
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -4,4 +4,4 @@ package fsutil
 
 // SyncDir is a no-op: Windows cannot fsync a directory, and NTFS journals
 // renames itself.
-func SyncDir(string) error { return nil }
+func SyncDir(dir string) error { trace("syncdir", dir); return nil }

@@ -6,9 +6,6 @@ import (
 	"github.com/octorelease/octorelease/internal/checklist"
 )
 
-// CONTRACT FILE: the signatures below are what the commands call. Bodies are
-// implemented in the other files of this package.
-
 // Policy is who may sign what (SPEC §2, §4).
 type Policy struct {
 	// Members maps a role id to its members (actor names or e-mails). A role
@@ -64,7 +61,8 @@ type ItemView struct {
 	LatestCheck  *CheckEvent // nil if the item has no check or it never ran
 }
 
-// Signoff is a current (not revoked) sign-off or waiver.
+// Signoff is a sign-off or waiver that was not revoked. One that the
+// policy refuses (SPEC §6) is kept, with Counted false and the Conflict.
 type Signoff struct {
 	Role     string
 	By       string
@@ -74,6 +72,10 @@ type Signoff struct {
 	Reason   string
 	Evidence []string
 	Forced   bool
+	Event    string // the hash of the recording event, which a revoke names
+	Signed   bool   // the event carries a signature
+	Counted  bool
+	Conflict string // why it does not count; "" when Counted
 }
 
 // CheckEvent is a check result with who ran it and when.
@@ -99,28 +101,5 @@ type Blocker struct {
 	Title        string
 	Phase        string
 	PendingRoles []string
-	Reason       string // "unsigned", "check-missing" or "check-failed"
+	Reason       string // a Reason* constant
 }
-
-// The functions below are implemented in this package (encoding.go, chain.go,
-// state.go, policy.go, version.go):
-//
-//	func New(meta Meta, cl checklist.Checklist) *Release           // appends the start event
-//	func Encode(r *Release) ([]byte, error)                         // canonical bytes of a state file
-//	func Decode(data []byte) (*Release, error)                      // strict; rejects unknown fields, future formats
-//	func VerifyBytes(data []byte) []string                          // audit: canonical form + hash chain; nil when intact
-//	func (r *Release) Verify() []string                             // hash chain problems; nil when intact
-//	func (r *Release) Status() string
-//	func (r *Release) Evaluate() View
-//	func (r *Release) Sign(req SignRequest, pol Policy) error       // all items or none
-//	func (r *Release) Waive(req ActionRequest, pol Policy) error
-//	func (r *Release) Revoke(req ActionRequest, pol Policy) error
-//	func (r *Release) RecordCheck(item, actor string, at time.Time, res CheckResult) error
-//	func (r *Release) SetStatus(status, actor, reason, link string, at time.Time) error
-//	func (r *Release) Gate(phase string, items []string) (GateResult, error)
-//	func (r *Release) Actionable(actor, role string, pol Policy) []ItemView
-//	func (p Policy) MaySign(actor, role string) bool
-//	func ParseVersion(s string) (id, version string, err error)    // "1.4.0" or "v1.4.0" → "v1.4.0", "1.4.0"
-//	func CompareVersions(a, b string) int
-//	func InferType(prev, next string) (string, error)              // 1.3.2 → 1.4.0 is "minor"
-//	func IncidentID(releaseID string, n int) string                // "<release>-incident-<n>"

@@ -2,174 +2,277 @@ package release
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
-
-	"github.com/octorelease/octorelease/internal/checklist"
-	"github.com/octorelease/octorelease/internal/jsonenc"
 )
 
-// The canonical encoding of a state file is what json.MarshalIndent with two
-// spaces produces, except that HTML characters (<, >, &) are not escaped so
-// evidence URLs stay readable, plus a trailing newline. Times are in UTC,
-// RFC 3339 with nanoseconds as Go writes them, and slices are never null.
-// VerifyBytes compares a file with the re-encoding of its decoded value, so
-// any byte that does not change the value (key case, spacing, escapes, number
-// forms) is still caught; any byte that does change the value is caught by the
-// hash chain.
-//
-// codec_encode.go and codec_decode.go write and read these bytes by hand,
-// with no encoding/json and no reflection: see there for why.
+// Size limits. A write never makes a file the reader refuses: an event
+// that would be larger than MaxEventSize is refused before it is recorded.
+const (
+	MaxEventSize  = 256 << 10
+	MaxHeaderSize = 16 << 20
+	// MaxTextLen bounds a note, a reason or one evidence link.
+	MaxTextLen = 16 << 10
+	// MaxEvidence bounds the evidence links of one sign-off.
+	MaxEvidence = 32
+)
 
-// Encode returns the canonical bytes of a state file.
-func Encode(r *Release) ([]byte, error) {
-	if r == nil {
-		return nil, errors.New("encode: nil release")
-	}
-	e := encoder{Encoder: jsonenc.Encoder{Indent: true}}
-	b := e.release(make([]byte, 0, encodedSize(r)), r)
-	if e.Err() != nil {
-		return nil, fmt.Errorf("encode release %s: %w", r.Meta.ID, e.Err())
-	}
-	return append(b, '\n'), nil
+// canonical is the encoding an event's hash and signature cover: compact
+// encoding/json of the event without Hash and Signature.
+func canonical(e Event) ([]byte, error) {
+	e.Hash, e.Signature = "", ""
+	return json.Marshal(e)
 }
 
-// Decode parses a state file strictly: unknown fields, trailing data, a
-// missing format and a format newer than this build are errors. It does not
-// check the hash chain (see Verify) nor the canonical form (see VerifyBytes).
-func Decode(data []byte) (*Release, error) {
-	d := decoder{data: data}
-	if d.ws(); d.i == len(data) {
-		return nil, errors.New("empty state file")
+// Canonical returns the bytes an event's hash and signature cover.
+func (e Event) Canonical() ([]byte, error) { return canonical(e) }
+
+// ComputeHash returns the hash the event must carry.
+func (e Event) ComputeHash() (string, error) {
+	b, err := canonical(e)
+	if err != nil {
+		return "", err
 	}
-	var r Release
-	if err := d.release(&r); err != nil {
-		// A newer format may have fields this build does not know: say so
-		// rather than report the unknown field.
-		if f := probeFormat(data); f > FormatVersion {
-			return nil, newerFormat(f)
-		}
-		return nil, fmt.Errorf("invalid state file: %w", err)
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:]), nil
+}
+
+// HeaderHash is the hex SHA-256 of the header's compact encoding: the
+// start event's parent, so the metadata and checklist are covered too.
+func (h Header) Hash() (string, error) {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return "", err
 	}
-	if d.ws(); d.i != len(data) {
-		return nil, fmt.Errorf("invalid state file: trailing data after the JSON object: %w", d.errorf(d.i, "found %s", d.found()))
-	}
-	if err := checkDecoded(&r); err != nil {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:]), nil
+}
+
+// EncodeEvent returns the bytes of an event file: indented JSON, HTML
+// characters left readable, a trailing newline.
+func EncodeEvent(e Event) ([]byte, error) { return encodeIndented(e) }
+
+// EncodeHeader returns the bytes of a release.json.
+func EncodeHeader(h Header) ([]byte, error) { return encodeIndented(h) }
+
+func encodeIndented(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return b.Bytes(), nil
 }
 
-// checkDecoded holds a parsed file to what parsing alone cannot: a format
-// this build reads, and times it can write back.
-func checkDecoded(r *Release) error {
+// DecodeEvent parses an event file strictly: unknown fields, duplicate
+// keys and trailing data are errors, and the values must be ones this
+// build could have written. It does not check the hash (see Assemble).
+func DecodeEvent(data []byte) (Event, error) {
+	var e Event
+	if len(data) > MaxEventSize {
+		return e, fmt.Errorf("event file is %d bytes, over the %d-byte limit", len(data), MaxEventSize)
+	}
+	if err := decodeStrict(data, &e); err != nil {
+		return Event{}, fmt.Errorf("invalid event: %w", err)
+	}
+	if err := e.check(); err != nil {
+		return Event{}, fmt.Errorf("invalid event: %w", err)
+	}
+	return e, nil
+}
+
+// DecodeHeader parses a release.json strictly. A format-1 or newer header
+// is an error that says what to do.
+func DecodeHeader(data []byte) (Header, error) {
+	var h Header
+	if len(data) > MaxHeaderSize {
+		return h, fmt.Errorf("header is %d bytes, over the %d-byte limit", len(data), MaxHeaderSize)
+	}
+	var probe struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(data, &probe); err == nil && probe.Format > FormatVersion {
+		return h, fmt.Errorf("written by a newer octorelease (format %d; this build reads %d)", probe.Format, FormatVersion)
+	}
+	if err := decodeStrict(data, &h); err != nil {
+		return Header{}, fmt.Errorf("invalid header: %w", err)
+	}
 	switch {
-	case r.Format == 0:
-		return errors.New("invalid state file: format missing")
-	case r.Format > FormatVersion:
-		return newerFormat(int64(r.Format))
-	case r.Format < 0:
-		return fmt.Errorf("invalid state file: format %d", r.Format)
+	case h.Format != FormatVersion:
+		return Header{}, fmt.Errorf("invalid header: format %d, expected %d", h.Format, FormatVersion)
+	case ValidID(h.Meta.ID) != nil:
+		return Header{}, fmt.Errorf("invalid header: release id %q", clip(h.Meta.ID))
+	case !validTime(h.Meta.CreatedAt):
+		return Header{}, errors.New("invalid header: created_at must be a UTC time between years 0 and 9999")
 	}
-	if err := checkTimes(r); err != nil {
-		return fmt.Errorf("invalid state file: %w", err)
+	return h, nil
+}
+
+// decodeStrict is json.Unmarshal with unknown fields, duplicate keys and
+// trailing data refused.
+func decodeStrict(data []byte, v any) error {
+	if err := checkNoDuplicateKeys(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
 	}
 	return nil
 }
 
-func newerFormat(f int64) error {
-	return fmt.Errorf("state written by a newer octorelease (format %d; this build reads %d)", f, FormatVersion)
+// checkNoDuplicateKeys walks the JSON tokens and refuses an object that
+// names a key twice: encoding/json would silently keep the last one, so an
+// edited file could show one value and hash another.
+func checkNoDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next token in this object is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n := len(stack); n > 0 && stack[n-1].object {
+			top := &stack[n-1]
+			if d, ok := tok.(json.Delim); !ok || d != '}' {
+				if top.key {
+					k := tok.(string)
+					if top.keys[k] {
+						return fmt.Errorf("duplicate key %q", clip(k))
+					}
+					top.keys[k] = true
+					top.key = false
+					continue
+				}
+				top.key = true // this token is a value; a key comes next
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, object: true, key: true})
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
 }
 
-// checkTimes rejects times that parse but cannot be written back in UTC
-// (e.g. year 0000 with a negative offset).
-func checkTimes(r *Release) error {
-	ok := func(t time.Time) bool { y := t.UTC().Year(); return y >= 0 && y <= 9999 }
-	if !ok(r.Meta.CreatedAt) {
-		return fmt.Errorf("created_at %s out of range", r.Meta.CreatedAt)
+// check holds a decoded event to what a writer of this build produces.
+func (e Event) check() error {
+	if !knownKind[e.Kind] {
+		return fmt.Errorf("unknown kind %q", clip(e.Kind))
 	}
-	for _, e := range r.Events {
-		if !ok(e.At) {
-			return fmt.Errorf("event %d: time %s out of range", e.Seq, e.At)
+	if !validTime(e.At) {
+		return errors.New("at must be a UTC time between years 0 and 9999")
+	}
+	if !isHash(e.Hash) {
+		return errors.New("hash must be 64 lower-case hex digits")
+	}
+	if len(e.Parents) == 0 {
+		return errors.New("no parents")
+	}
+	for _, p := range append(slicesClone(e.Parents), e.Revokes...) {
+		if !isHash(p) {
+			return fmt.Errorf("%q is not a hash", clip(p))
 		}
 	}
 	return nil
 }
 
-// VerifyBytes audits a state file: it must decode, be in canonical form and
-// have an intact hash chain. It returns nil when the file is intact.
-func VerifyBytes(data []byte) []string {
-	r, err := Decode(data)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	var problems []string
-	canon, err := Encode(r)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	if !bytes.Equal(canon, data) {
-		problems = append(problems, "file is not in canonical form (edited by hand?): "+firstDiff(data, canon))
-	}
-	return append(problems, r.Verify()...)
+var knownKind = map[string]bool{
+	EventStart: true, EventSign: true, EventWaive: true, EventRevoke: true,
+	EventCheck: true, EventForce: true, EventStatus: true,
 }
 
-// firstDiff describes the first line where got differs from want.
-func firstDiff(got, want []byte) string {
-	g := bytes.SplitAfter(got, []byte("\n"))
-	w := bytes.SplitAfter(want, []byte("\n"))
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl []byte
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if !bytes.Equal(gl, wl) {
-			return fmt.Sprintf("line %d is %q, expected %q", i+1, clip(gl), clip(wl))
-		}
-	}
-	return "files differ"
+func validTime(t time.Time) bool {
+	y := t.Year()
+	return t.Location() == time.UTC && y >= 0 && y <= 9999
 }
 
-func clip(b []byte) string {
-	const max = 120
-	s := []rune(string(bytes.TrimSuffix(b, []byte("\n"))))
+func isHash(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// fileTime is the event time as a file name starts with: fixed width, so
+// a listing sorts by time, and no colons, so every file system takes it.
+const fileTime = "20060102T150405.000000000Z"
+
+// FileName is the name of the event's file: its UTC time, its kind, item
+// and role (or new status), and the first 16 hex digits of its hash, so
+// `git log --stat` reads as the release's history.
+func (e Event) FileName() string {
+	parts := []string{e.At.UTC().Format(fileTime), e.Kind}
+	if e.Kind == EventStatus && e.Status != "" {
+		parts = append(parts, e.Status)
+	}
+	for _, s := range []string{e.Item, e.Role} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	h := e.Hash
+	if len(h) > 16 {
+		h = h[:16]
+	}
+	return sanitizeName(strings.Join(append(parts, h), "-")) + ".json"
+}
+
+// sanitizeName keeps a name to [A-Za-z0-9._-]: item and role ids already
+// are, but an event read from elsewhere may not be.
+func sanitizeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// checkText refuses a text field a reader could not take back.
+func checkText(what, s string) error {
+	if len(s) > MaxTextLen {
+		return fmt.Errorf("%s is %d bytes; the limit is %d", what, len(s), MaxTextLen)
+	}
+	return nil
+}
+
+func clip(s string) string {
+	const max = 64
 	if len(s) > max {
-		return string(s[:max]) + "…"
-	}
-	return string(s)
-}
-
-// normMeta and normChecklist are what New does to its arguments so that
-// the encoding does not depend on how the value was built: times in UTC and
-// no nil lists. Encode writes any release that way without copying it.
-func normMeta(m Meta) Meta {
-	m.CreatedAt = m.CreatedAt.UTC()
-	return m
-}
-
-func normChecklist(c checklist.Checklist) checklist.Checklist {
-	phases := make([]checklist.Phase, len(c.Phases))
-	for i, p := range c.Phases {
-		items := make([]checklist.Item, len(p.Items))
-		for j, it := range p.Items {
-			it.Roles = nonNil(it.Roles)
-			it.Needs = nonNil(it.Needs)
-			items[j] = it
-		}
-		p.Items = items
-		phases[i] = p
-	}
-	c.Phases = phases
-	return c
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+		return s[:max] + "..."
 	}
 	return s
 }
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }

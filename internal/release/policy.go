@@ -43,8 +43,11 @@ func (r *Release) Sign(req SignRequest, pol Policy) error {
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
 		return errs.Usagef("--force needs --reason")
 	}
+	if err := checkTexts(req.Note, req.Reason, req.Evidence); err != nil {
+		return err
+	}
 	work := r.clone()
-	v, fresh := work.Evaluate(), true
+	v, fresh := work.Evaluate(pol), true
 	var seen []string
 	for _, id := range req.Items {
 		if slices.Contains(seen, id) {
@@ -56,7 +59,7 @@ func (r *Release) Sign(req SignRequest, pol Policy) error {
 		// sign-offs, so a view from before them still holds for this item,
 		// unless it says blocked: what blocked it may be complete now.
 		if iv, ok := v.Item(id); ok && iv.State == StateBlocked && !fresh {
-			v = work.Evaluate()
+			v = work.Evaluate(pol)
 		}
 		if err := work.signOne(v, id, req, pol); err != nil {
 			return err
@@ -92,13 +95,14 @@ func (r *Release) signOne(v View, id string, req SignRequest, pol Policy) error 
 		return errs.Policyf("check of %s has not passed (run `octorelease check %s`)", id, id)
 	}
 	if forced {
-		r.appendEvent(Event{Kind: EventForce, At: req.At, Actor: req.Actor, Role: role, Item: id, Reason: req.Reason})
+		if err := r.appendEvent(Event{Kind: EventForce, At: req.At, Actor: req.Actor, Role: role, Item: id, Reason: req.Reason}); err != nil {
+			return err
+		}
 	}
-	r.appendEvent(Event{
+	return r.appendEvent(Event{
 		Kind: EventSign, At: req.At, Actor: req.Actor, Role: role, Item: id,
 		Note: req.Note, Evidence: slices.Clone(req.Evidence), Forced: forced,
 	})
-	return nil
 }
 
 // resolveRole picks the role to act for when none is given (SPEC §7): the
@@ -147,7 +151,7 @@ func checkMayAct(iv ItemView, role, actor string, pol Policy) error {
 	if !pol.MaySign(actor, role) {
 		return errs.Policyf("%s may not sign %s for role %s: only %s may", actor, iv.ID, role, pol.whoMaySign(role))
 	}
-	for _, s := range iv.Signoffs {
+	for _, s := range iv.Counted() {
 		if s.Role == role {
 			verb := "signed"
 			if s.Kind == EventWaive {
@@ -159,7 +163,7 @@ func checkMayAct(iv ItemView, role, actor string, pol Policy) error {
 	}
 	if pol.SeparationOfDuties && holdsOtherRole(iv, actor, role) {
 		var other string
-		for _, s := range iv.Signoffs {
+		for _, s := range iv.Counted() {
 			if strings.EqualFold(s.By, actor) {
 				other = s.Role
 			}
@@ -175,7 +179,7 @@ func (r *Release) Waive(req ActionRequest, pol Policy) error {
 	if err := r.requireInProgress(); err != nil {
 		return err
 	}
-	v := r.Evaluate()
+	v := r.Evaluate(pol)
 	iv, ok := v.Item(req.Item)
 	if !ok {
 		return r.unknownItem(req.Item)
@@ -200,30 +204,38 @@ func (r *Release) Waive(req ActionRequest, pol Policy) error {
 		return errs.Policyf("%s is blocked by %s", iv.ID, v.describeBlockers(iv)).
 			WithHint("complete those first")
 	}
-	r.appendEvent(Event{Kind: EventWaive, At: req.At, Actor: req.Actor, Role: role, Item: iv.ID, Reason: req.Reason})
-	return nil
+	if err := checkTexts("", req.Reason, nil); err != nil {
+		return err
+	}
+	return r.appendEvent(Event{Kind: EventWaive, At: req.At, Actor: req.Actor, Role: role, Item: iv.ID, Reason: req.Reason})
 }
 
-// Revoke withdraws the current sign-off or waiver of a role for an item.
-// The withdrawal is an event: nothing is erased. Only the signer or a member
-// of the role may revoke.
+// Revoke withdraws a role's sign-off or waiver of an item: the actor's
+// own sign-off for the role when there is one, else every sign-off of the
+// role. The revoke names the events it withdraws, so a sign-off recorded
+// meanwhile on another clone survives it. Nothing is erased. Only the
+// signer or a member of the role may revoke.
 func (r *Release) Revoke(req ActionRequest, pol Policy) error {
 	if err := r.requireInProgress(); err != nil {
 		return err
 	}
-	iv, ok := r.Evaluate().Item(req.Item)
+	iv, ok := r.Evaluate(pol).Item(req.Item)
 	if !ok {
 		return r.unknownItem(req.Item)
 	}
 	if strings.TrimSpace(req.Reason) == "" {
 		return errs.Usagef("revoking %s needs --reason", iv.ID)
 	}
+	if err := checkTexts("", req.Reason, nil); err != nil {
+		return err
+	}
+	mine := func(s Signoff) bool { return strings.EqualFold(s.By, req.Actor) }
 	role := req.Role
 	if role == "" {
-		mine := slices.DeleteFunc(slices.Clone(iv.Signoffs), func(s Signoff) bool { return !strings.EqualFold(s.By, req.Actor) })
+		own := slices.DeleteFunc(slices.Clone(iv.Signoffs), func(s Signoff) bool { return !mine(s) })
 		switch {
-		case len(mine) == 1:
-			role = mine[0].Role
+		case len(own) == 1:
+			role = own[0].Role
 		case len(iv.Roles) == 1:
 			role = iv.Roles[0]
 		default:
@@ -233,16 +245,28 @@ func (r *Release) Revoke(req ActionRequest, pol Policy) error {
 	if !slices.Contains(iv.Roles, role) {
 		return errs.Usagef("item %s has no role %q (roles: %s)", iv.ID, role, strings.Join(iv.Roles, ", "))
 	}
-	i := slices.IndexFunc(iv.Signoffs, func(s Signoff) bool { return s.Role == role })
-	if i < 0 {
+	var of, own []Signoff
+	for _, s := range iv.Signoffs {
+		if s.Role == role {
+			of = append(of, s)
+			if mine(s) {
+				own = append(own, s)
+			}
+		}
+	}
+	if len(of) == 0 {
 		return errs.Usagef("%s has no sign-off for role %s to revoke", iv.ID, role)
 	}
-	s := iv.Signoffs[i]
-	if !strings.EqualFold(s.By, req.Actor) && !pol.MaySign(req.Actor, role) {
-		return errs.Policyf("%s may not revoke %s's sign-off of %s: only the signer or %s may", req.Actor, s.By, iv.ID, pol.whoMaySign(role))
+	if len(own) > 0 {
+		of = own
+	} else if !pol.MaySign(req.Actor, role) {
+		return errs.Policyf("%s may not revoke %s's sign-off of %s: only the signer or %s may", req.Actor, of[0].By, iv.ID, pol.whoMaySign(role))
 	}
-	r.appendEvent(Event{Kind: EventRevoke, At: req.At, Actor: req.Actor, Role: role, Item: iv.ID, Reason: req.Reason})
-	return nil
+	hashes := make([]string, len(of))
+	for i, s := range of {
+		hashes[i] = s.Event
+	}
+	return r.appendEvent(Event{Kind: EventRevoke, At: req.At, Actor: req.Actor, Role: role, Item: iv.ID, Reason: req.Reason, Revokes: hashes})
 }
 
 // RecordCheck records the outcome of an item's automated check.
@@ -257,43 +281,29 @@ func (r *Release) RecordCheck(item, actor string, at time.Time, res CheckResult)
 	if it.Check == nil {
 		return errs.Usagef("item %s has no check", item)
 	}
-	r.appendEvent(Event{Kind: EventCheck, At: at, Actor: actor, Item: item, Check: &res})
-	return nil
+	return r.appendEvent(Event{Kind: EventCheck, At: at, Actor: actor, Item: item, Check: &res})
 }
 
-// transitions lists the status changes SetStatus allows. Leaving an incident
-// is special-cased: back to the status before it, or rolled-back.
-var transitions = map[string][]string{
-	StatusInProgress: {StatusReleased, StatusAborted, StatusIncident},
-	StatusReleased:   {StatusIncident},
-	StatusIncident:   {StatusRolledBack, StatusReleased, StatusInProgress},
-}
-
-// needsReason lists the statuses that must say why.
-var needsReason = map[string]bool{StatusAborted: true, StatusIncident: true}
-
-// SetStatus moves the release to a new status, recording reason and link
-// (a related release id) on the status event.
-func (r *Release) SetStatus(status, actor, reason, link string, at time.Time) error {
+// SetStatus closes the release: released (every gate passed) or aborted
+// (with a reason). Incident and rolled-back are derived from incident
+// runs, never written (see Status).
+func (r *Release) SetStatus(status, actor, reason string, at time.Time, pol Policy) error {
 	switch status {
-	case StatusInProgress, StatusReleased, StatusAborted, StatusIncident, StatusRolledBack:
+	case StatusReleased, StatusAborted:
 	default:
-		return errs.Usagef("unknown status %q", status)
+		return errs.Usagef("status %q cannot be set; it follows from the release's incident runs", status)
 	}
-	cur := r.Status()
-	if !slices.Contains(transitions[cur], status) {
+	if cur := r.Status(); cur != StatusInProgress {
 		return errs.Policyf("release %s is %s and cannot become %s", r.Meta.ID, cur, status)
 	}
-	if cur == StatusIncident && status != StatusRolledBack {
-		if before := r.statusBefore(StatusIncident); before != status {
-			return errs.Policyf("release %s was %s before the incident and cannot become %s", r.Meta.ID, before, status)
-		}
-	}
-	if needsReason[status] && strings.TrimSpace(reason) == "" {
+	if status == StatusAborted && strings.TrimSpace(reason) == "" {
 		return errs.Usagef("marking %s %s needs --reason", r.Meta.ID, status)
 	}
-	if cur == StatusInProgress && status == StatusReleased {
-		g, err := r.Gate("", nil)
+	if err := checkTexts("", reason, nil); err != nil {
+		return err
+	}
+	if status == StatusReleased {
+		g, err := r.Gate("", nil, pol)
 		if err != nil {
 			return err
 		}
@@ -306,7 +316,25 @@ func (r *Release) SetStatus(status, actor, reason, link string, at time.Time) er
 				WithHint("run `octorelease status --pending`")
 		}
 	}
-	r.appendEvent(Event{Kind: EventStatus, At: at, Actor: actor, Status: status, Reason: reason, Link: link})
+	return r.appendEvent(Event{Kind: EventStatus, At: at, Actor: actor, Status: status, Reason: reason})
+}
+
+// checkTexts refuses notes, reasons and evidence a reader could not take
+// back, before anything is recorded.
+func checkTexts(note, reason string, evidence []string) error {
+	if len(evidence) > MaxEvidence {
+		return errs.Usagef("%d evidence links; the limit is %d", len(evidence), MaxEvidence)
+	}
+	for what, s := range map[string]string{"the note": note, "the reason": reason} {
+		if err := checkText(what, s); err != nil {
+			return errs.Usagef("%v", err)
+		}
+	}
+	for _, ev := range evidence {
+		if err := checkText("an evidence link", ev); err != nil {
+			return errs.Usagef("%v", err)
+		}
+	}
 	return nil
 }
 

@@ -8,137 +8,221 @@ import (
 	"github.com/octorelease/octorelease/internal/errs"
 )
 
-// New opens a release: the checklist snapshot, the metadata and the start
-// event by meta.CreatedBy at meta.CreatedAt.
-func New(meta Meta, cl checklist.Checklist) *Release {
-	r := &Release{
-		Format:    FormatVersion,
-		Meta:      normMeta(meta),
-		Checklist: normChecklist(cl),
-		Events:    []Event{},
-	}
-	r.appendEvent(Event{Kind: EventStart, At: r.Meta.CreatedAt, Actor: meta.CreatedBy})
-	return r
+// ownTransitions are the status changes a release's own status events may
+// make, applied in view order. Of two concurrent changes (finish on one
+// clone, abort on another) the first in view order wins and the other is
+// ignored, because from its successor status it is not allowed. incident
+// and rolled-back appear only in releases migrated from format 1: format 2
+// derives them from the incident runs (see Status).
+var ownTransitions = map[string][]string{
+	StatusInProgress: {StatusReleased, StatusAborted, StatusIncident},
+	StatusReleased:   {StatusIncident},
+	StatusIncident:   {StatusRolledBack, StatusReleased, StatusInProgress},
 }
 
-// Status is the release status set by the latest status event.
-func (r *Release) Status() string {
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		if e := r.Events[i]; e.Kind == EventStatus {
-			return e.Status
-		}
-	}
-	return StatusInProgress
+// OwnStatus is the status the release's own status events give it.
+func (r *Release) OwnStatus() string {
+	st, _ := r.ownStatus()
+	return st
 }
 
-// statusBefore returns the status in force before the latest event that set
-// status s (in-progress if none).
-func (r *Release) statusBefore(s string) string {
-	found := false
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		e := r.Events[i]
+// IgnoredStatusEvents are status events that lost to a concurrent change.
+func (r *Release) IgnoredStatusEvents() []Event {
+	_, ignored := r.ownStatus()
+	return ignored
+}
+
+func (r *Release) ownStatus() (string, []Event) {
+	st := StatusInProgress
+	var ignored []Event
+	for _, e := range r.Events {
 		if e.Kind != EventStatus {
 			continue
 		}
-		if found {
-			return e.Status
-		}
-		if e.Status == s {
-			found = true
+		if slices.Contains(ownTransitions[st], e.Status) {
+			st = e.Status
+		} else {
+			ignored = append(ignored, e)
 		}
 	}
-	return StatusInProgress
+	return st, ignored
 }
 
-// history is the replayed event log, indexed by the checklist: for each
-// item (numbered in checklist order) and each of its roles the event of the
-// sign-off or waiver in force, and each item's latest check. Flat slices of
-// event numbers rather than maps of sign-offs: a 1,000-item release with
-// 3,000 sign-offs would otherwise build a thousand small maps per command.
+// Status is the release's status (SPEC §8): its own, unless an incident
+// run says otherwise. A run whose rollback item is signed makes it
+// rolled-back for good; an open run makes it incident. Deriving this from
+// the runs means an incident writes one release, never two.
+func (r *Release) Status() string {
+	own := r.OwnStatus()
+	if own == StatusRolledBack || own == StatusAborted {
+		return own
+	}
+	open := false
+	for _, run := range r.Runs {
+		if run.RolledBack() {
+			return StatusRolledBack
+		}
+		open = open || run.OwnStatus() == StatusInProgress
+	}
+	if open {
+		return StatusIncident
+	}
+	return own
+}
+
+// RolledBack reports whether this incident run's rollback item is signed.
+func (r *Release) RolledBack() bool {
+	if r.Meta.Parent == "" {
+		return false
+	}
+	it, ok := r.Evaluate(Policy{}).Item(RollbackItem)
+	return ok && it.State == StateDone
+}
+
+// RollbackItem is the incident checklist's item whose sign-off marks the
+// release rolled back.
+const RollbackItem = "rollback"
+
+// Conflicts a sign-off can have with the policy (SPEC §6): it is shown,
+// and does not count.
+const (
+	ConflictNotMember = "not a member of the role"
+	ConflictDuplicate = "a second sign-off by the same person for the role"
+	ConflictSoD       = "separation of duties"
+	ConflictCheck     = "signed before the item's check passed"
+)
+
+// history is the replayed event set, indexed by the checklist: for each
+// item (numbered in checklist order) the sign-offs and waivers not
+// revoked, in view order, each judged against the policy, and the item's
+// latest check.
 type history struct {
-	events []Event
-	item   map[string]int // item id → item number (the first, were an id repeated)
-	roles  [][]string     // item number → its roles
-	first  []int          // item number → its first slot in current
-	// current holds one slot per (item, role): the index in events of the
-	// sign or waive event in force, or -1.
-	current []int
-	check   []int // item number → index in events of its latest check, or -1
+	events   []Event
+	item     map[string]int // item id → item number
+	items    []checklist.Item
+	signoffs [][]Signoff // item number → live sign-offs
+	check    []int       // item number → index in events of its latest check, or -1
 }
 
-func (r *Release) replay() history {
-	n, slots := 0, 0
-	for _, p := range r.Checklist.Phases {
-		n += len(p.Items)
-		for _, it := range p.Items {
-			slots += len(it.Roles)
-		}
-	}
-	h := history{events: r.Events, item: make(map[string]int, n), roles: make([][]string, 0, n),
-		first: make([]int, 0, n), current: make([]int, slots), check: make([]int, n)}
-	slot := 0
+func (r *Release) replay(pol Policy) history {
+	h := history{events: r.Events, item: map[string]int{}}
 	for _, p := range r.Checklist.Phases {
 		for _, it := range p.Items {
 			if _, dup := h.item[it.ID]; !dup {
-				h.item[it.ID] = len(h.roles)
+				h.item[it.ID] = len(h.items)
 			}
-			h.roles = append(h.roles, it.Roles)
-			h.first = append(h.first, slot)
-			slot += len(it.Roles)
+			h.items = append(h.items, it)
 		}
 	}
-	for i := range h.current {
-		h.current[i] = -1
-	}
+	h.signoffs = make([][]Signoff, len(h.items))
+	h.check = make([]int, len(h.items))
 	for i := range h.check {
 		h.check[i] = -1
 	}
+	revoked := map[string]bool{}
+	for _, e := range r.Events {
+		if e.Kind == EventRevoke {
+			for _, x := range e.Revokes {
+				revoked[x] = true
+			}
+		}
+	}
+	var pos map[string]int // event hash → index, built when a check needs ancestors
 	for i, e := range r.Events {
 		k, ok := h.item[e.Item]
 		if !ok {
 			continue // not an item event, or not an item of this checklist
 		}
 		switch e.Kind {
-		case EventSign, EventWaive, EventRevoke:
-			j := slices.Index(h.roles[k], e.Role)
-			if j < 0 {
-				continue // not a role of the item: never shown, never counted
-			}
-			if e.Kind == EventRevoke {
-				i = -1
-			}
-			h.current[h.first[k]+j] = i
 		case EventCheck:
 			if e.Check != nil {
 				h.check[k] = i
 			}
+		case EventSign, EventWaive:
+			it := h.items[k]
+			if revoked[e.Hash] || !slices.Contains(it.Roles, e.Role) {
+				continue // withdrawn, or not a role of the item: never shown
+			}
+			s := Signoff{Role: e.Role, By: e.Actor, At: e.At, Kind: e.Kind, Note: e.Note, Reason: e.Reason,
+				Evidence: nonNil(e.Evidence), Forced: e.Forced, Event: e.Hash, Signed: e.Signature != ""}
+			s.Conflict = h.conflict(s, k, pol)
+			if s.Conflict == "" && e.Kind == EventSign && it.Check != nil {
+				if pos == nil {
+					pos = positions(r.Events)
+				}
+				if !checkPassedBefore(r.Events, pos, i, e.Item) {
+					s.Conflict = ConflictCheck
+				}
+			}
+			s.Counted = s.Conflict == ""
+			h.signoffs[k] = append(h.signoffs[k], s)
 		}
 	}
 	return h
 }
 
-// signoff is the sign-off or waiver in force for the item numbered k and
-// its role, if any.
-func (h history) signoff(k int, role string) (Signoff, bool) {
-	j := slices.Index(h.roles[k], role)
-	if j < 0 || h.current[h.first[k]+j] < 0 {
-		return Signoff{}, false
+// conflict judges sign-off s of item k against the policy and the
+// sign-offs before it in view order; "" when it counts.
+func (h history) conflict(s Signoff, k int, pol Policy) string {
+	if !pol.MaySign(s.By, s.Role) {
+		return ConflictNotMember
 	}
-	e := &h.events[h.current[h.first[k]+j]]
-	return Signoff{
-		Role: e.Role, By: e.Actor, At: e.At, Kind: e.Kind, Note: e.Note,
-		Reason: e.Reason, Evidence: nonNil(e.Evidence), Forced: e.Forced,
-	}, true
+	for _, o := range h.signoffs[k] {
+		if !o.Counted || !strings.EqualFold(o.By, s.By) {
+			continue
+		}
+		if o.Role == s.Role {
+			return ConflictDuplicate
+		}
+		if pol.SeparationOfDuties {
+			return ConflictSoD + ": also signed for " + o.Role
+		}
+	}
+	return ""
+}
+
+func positions(events []Event) map[string]int {
+	pos := make(map[string]int, len(events))
+	for i, e := range events {
+		pos[e.Hash] = i
+	}
+	return pos
+}
+
+// checkPassedBefore reports whether, among the events the writer of
+// events[i] had seen (its ancestors), the latest check of item passed:
+// what the sign-time rule saw on the signer's machine.
+func checkPassedBefore(events []Event, pos map[string]int, i int, item string) bool {
+	seen := map[int]bool{}
+	stack := []int{i}
+	latest := -1
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range events[j].Parents {
+			a, ok := pos[p]
+			if !ok || seen[a] {
+				continue
+			}
+			seen[a] = true
+			if e := events[a]; e.Kind == EventCheck && e.Item == item && e.Check != nil && a > latest {
+				latest = a
+			}
+			stack = append(stack, a)
+		}
+	}
+	return latest >= 0 && events[latest].Check.Passed
 }
 
 // phaseBlocker names an incomplete phase in ItemView.Blockers.
 const phaseBlockerPrefix = "phase "
 
-// Evaluate derives every item's state from the event log (SPEC §8).
-func (r *Release) Evaluate() View {
-	h := r.replay()
+// Evaluate derives every item's state from the events under the policy
+// (SPEC §8): a sign-off the policy refuses is shown but not counted.
+func (r *Release) Evaluate(pol Policy) View {
+	h := r.replay(pol)
 	v := View{Complete: true, Phases: make([]PhaseView, 0, len(r.Checklist.Phases))}
-	finished := make([]bool, len(h.roles)) // item number → done or waived
+	finished := make([]bool, len(h.items)) // item number → done or waived
 	// First pass: done / waived, which do not depend on order.
 	for _, p := range r.Checklist.Phases {
 		pv := PhaseView{ID: p.ID, Title: p.Title, Complete: true, Items: make([]ItemView, 0, len(p.Items))}
@@ -187,20 +271,21 @@ func (r *Release) Evaluate() View {
 func itemView(it checklist.Item, phase string, h history, k int) ItemView {
 	it.Roles = nonNil(it.Roles)
 	it.Needs = nonNil(it.Needs)
-	iv := ItemView{Item: it, Phase: phase, PendingRoles: []string{}, Blockers: []string{}, Signoffs: []Signoff{}}
+	iv := ItemView{Item: it, Phase: phase, PendingRoles: []string{}, Blockers: []string{}, Signoffs: nonNilSignoffs(h.signoffs[k])}
 	waived := false
 	for _, role := range it.Roles {
-		s, ok := h.signoff(k, role)
-		if !ok {
+		counted := 0
+		for _, s := range iv.Signoffs {
+			if s.Role != role || !s.Counted {
+				continue
+			}
+			counted++
+			iv.Forced = iv.Forced || s.Forced
+			waived = waived || s.Kind == EventWaive
+		}
+		if counted == 0 {
 			iv.PendingRoles = append(iv.PendingRoles, role)
-			continue
 		}
-		if len(iv.Signoffs) == 0 {
-			iv.Signoffs = make([]Signoff, 0, len(it.Roles))
-		}
-		iv.Signoffs = append(iv.Signoffs, s)
-		iv.Forced = iv.Forced || s.Forced
-		waived = waived || s.Kind == EventWaive
 	}
 	if it.Check != nil && h.check[k] >= 0 {
 		e := &h.events[h.check[k]]
@@ -216,9 +301,32 @@ func itemView(it checklist.Item, phase string, h history, k int) ItemView {
 	return iv
 }
 
+func nonNilSignoffs(s []Signoff) []Signoff {
+	if s == nil {
+		return []Signoff{}
+	}
+	return s
+}
+
 // Finished reports whether the item is done or waived: it no longer holds
 // its phase's gate.
 func (iv ItemView) Finished() bool { return iv.State == StateDone || iv.State == StateWaived }
+
+// Counted is the item's sign-offs that count toward it.
+func (iv ItemView) Counted() []Signoff {
+	var out []Signoff
+	for _, s := range iv.Signoffs {
+		if s.Counted {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Conflicted reports whether a sign-off of the item was refused by the policy.
+func (iv ItemView) Conflicted() bool {
+	return slices.ContainsFunc(iv.Signoffs, func(s Signoff) bool { return !s.Counted })
+}
 
 // Item returns the view of the item with the given id.
 func (v View) Item(id string) (ItemView, bool) {
@@ -260,11 +368,11 @@ func (v View) describeBlockers(iv ItemView) string {
 
 // Gate answers `gate` (SPEC §7, §8): phase P and every earlier phase, all
 // phases when phase is empty, or just the named items.
-func (r *Release) Gate(phase string, items []string) (GateResult, error) {
+func (r *Release) Gate(phase string, items []string, pol Policy) (GateResult, error) {
 	if phase != "" && len(items) > 0 {
 		return GateResult{}, errs.Usagef("--phase and --item cannot be combined")
 	}
-	v := r.Evaluate()
+	v := r.Evaluate(pol)
 	inScope, err := r.gateScope(v, phase, items)
 	if err != nil {
 		return GateResult{}, err
@@ -290,9 +398,10 @@ func (r *Release) Gate(phase string, items []string) (GateResult, error) {
 
 // Blocker reasons (SPEC §8).
 const (
-	ReasonUnsigned     = "unsigned"
-	ReasonCheckMissing = "check-missing"
-	ReasonCheckFailed  = "check-failed"
+	ReasonUnsigned       = "unsigned"
+	ReasonCheckMissing   = "check-missing"
+	ReasonCheckFailed    = "check-failed"
+	ReasonPolicyConflict = "policy-conflict"
 )
 
 // blockReason says why an item blocks a gate, or "" if it does not. A
@@ -311,6 +420,8 @@ func blockReason(it ItemView) string {
 		return ReasonCheckMissing
 	case it.Check != nil && !it.LatestCheck.Passed:
 		return ReasonCheckFailed
+	case it.Conflicted():
+		return ReasonPolicyConflict
 	default:
 		return ReasonUnsigned
 	}
@@ -359,7 +470,7 @@ func (r *Release) Actionable(actor, role string, pol Policy) []ItemView {
 	if r.Status() != StatusInProgress {
 		return out
 	}
-	for _, p := range r.Evaluate().Phases {
+	for _, p := range r.Evaluate(pol).Phases {
 		for _, it := range p.Items {
 			if it.State != StatePending {
 				continue
@@ -382,10 +493,10 @@ func (r *Release) Actionable(actor, role string, pol Policy) []ItemView {
 	return out
 }
 
-// holdsOtherRole reports whether actor holds a current sign-off of the item
-// for a role other than role.
+// holdsOtherRole reports whether actor holds a counted sign-off of the
+// item for a role other than role.
 func holdsOtherRole(it ItemView, actor, role string) bool {
 	return slices.ContainsFunc(it.Signoffs, func(s Signoff) bool {
-		return s.Role != role && strings.EqualFold(s.By, actor)
+		return s.Counted && s.Role != role && strings.EqualFold(s.By, actor)
 	})
 }

@@ -1,6 +1,7 @@
-// Package release is the domain of a release in flight: its metadata, the
-// checklist snapshot taken at start, the append-only hash-chained event log,
-// the item states derived from it, the gates and the sign-off policy.
+// Package release is the domain of a release in flight: its header (the
+// metadata and the checklist snapshot taken at start), the set of immutable,
+// hash-linked events recorded about it, the view derived from those events
+// in one deterministic order, the gates and the sign-off policy.
 // It is pure Go: no cobra, viper, lipgloss or file I/O.
 package release
 
@@ -10,8 +11,9 @@ import (
 	"github.com/octorelease/octorelease/internal/checklist"
 )
 
-// FormatVersion is the state file format this build writes and reads.
-const FormatVersion = 1
+// FormatVersion is the state format this build writes and reads (SPEC §6).
+// Format 1 (one file per release, a linear chain) is read only by migrate.
+const FormatVersion = 2
 
 // Release statuses (SPEC §8).
 const (
@@ -41,14 +43,22 @@ const (
 	EventStatus = "status"
 )
 
-// Release is one state file: a release or an incident run.
-// Everything but Serial is covered by the hash chain (see chain.go).
-type Release struct {
+// Header is a release's release.json: written once, by start or incident,
+// and never rewritten. Its hash is the parent of the start event.
+type Header struct {
 	Format    int                 `json:"format"`
-	Serial    int64               `json:"serial"`
 	Meta      Meta                `json:"release"`
 	Checklist checklist.Checklist `json:"checklist"`
-	Events    []Event             `json:"events"`
+	// Migrated is set on a release converted from format 1: the old chain's
+	// final hash keeps it provable.
+	Migrated *Migration `json:"migrated,omitempty"`
+}
+
+// Migration records where a migrated release came from.
+type Migration struct {
+	FromFormat int    `json:"from_format"`
+	FinalHash  string `json:"final_hash"`
+	Events     int    `json:"events"`
 }
 
 // Meta is what `start` (or `incident`) fixed about the release.
@@ -60,11 +70,14 @@ type Meta struct {
 	Summary   string    `json:"summary"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
+	Commit    string    `json:"commit,omitempty"` // the commit being released (SPEC §14)
 }
 
-// Event is one entry of the append-only log.
+// Event is one immutable record. Hash is the hex SHA-256 of its canonical
+// encoding without Hash and Signature; Parents are the hashes of the events
+// its writer had seen (the heads of its view), or the header's hash for the
+// start event.
 type Event struct {
-	Seq      int          `json:"seq"`
 	Kind     string       `json:"kind"`
 	At       time.Time    `json:"at"`
 	Actor    string       `json:"actor"`
@@ -74,11 +87,14 @@ type Event struct {
 	Reason   string       `json:"reason,omitempty"`
 	Evidence []string     `json:"evidence,omitempty"`
 	Forced   bool         `json:"forced,omitempty"`
-	Status   string       `json:"status,omitempty"` // kind "status": the new release status
-	Link     string       `json:"link,omitempty"`   // a related release id (incident run, rolled-back release)
-	Check    *CheckResult `json:"check,omitempty"`
-	Prev     string       `json:"prev"` // hex SHA-256 of the previous event (or of the header for seq 1)
-	Hash     string       `json:"hash"` // hex SHA-256 of this event's canonical encoding with Hash empty
+	Status   string       `json:"status,omitempty"`  // kind "status": the new release status
+	Link     string       `json:"link,omitempty"`    // a related release id
+	Check    *CheckResult `json:"check,omitempty"`   // kind "check"
+	Revokes  []string     `json:"revokes,omitempty"` // kind "revoke": the events withdrawn
+	Parents  []string     `json:"parents"`
+	Hash     string       `json:"hash,omitempty"`
+	// Signature is an armored SSHSIG of the canonical encoding (SPEC §13).
+	Signature string `json:"signature,omitempty"`
 }
 
 // CheckResult is the recorded outcome of one automated check run.
@@ -90,4 +106,18 @@ type CheckResult struct {
 	DurationMS   int64  `json:"duration_ms"`
 	OutputSHA256 string `json:"output_sha256"`
 	OutputTail   string `json:"output_tail"` // last lines of combined stdout+stderr
+}
+
+// Release is a header with its events in view order (topological, ties
+// broken by time, then hash). Events past the stored ones are new: the
+// store writes them (see New, Assemble, Pending).
+type Release struct {
+	Header
+	Events []Event
+	// Runs are the incident runs of this release, attached by the store
+	// when it loads a release: the release's status is derived from them
+	// rather than written into it a second time.
+	Runs []*Release
+
+	stored int // Events[:stored] are already stored
 }

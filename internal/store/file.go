@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,25 +11,32 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/fsutil"
 	"github.com/octorelease/octorelease/internal/release"
 )
 
-// MaxFileSize caps a state file; anything larger is refused rather than
-// read into memory.
-const MaxFileSize = 64 << 20
-
-// FileStore keeps each release in <dir>/<id>.json (SPEC §6), next to
-// <id>.json.lock (permanent, flock'ed by writers, holding the current
-// holder's line), <id>.json.bak (the previous version) and, while a write is
-// in flight, <id>.json.tmp-<hex>. <dir>/.index/<status>/<id> are empty
-// markers behind IDsWithStatus. Readers take no lock: files are only ever
-// replaced by rename.
+// FileStore keeps each release in its own folder (SPEC §6):
+//
+//	<dir>/<id>/release.json        the header, written once
+//	<dir>/<id>/events/<name>.json  one immutable file per event
+//	<dir>/<id>/.lock               permanent, flock'ed by writers
+//
+// No file is ever modified or deleted, so git merges two clones' folders
+// as a union. A new release is built in a temp folder and renamed into
+// place, so a reader never sees half of one; an event file is linked into
+// place, never replacing anything. Readers take no lock.
 type FileStore struct {
 	dir  string
 	opts Options
 }
 
 var _ Store = (*FileStore)(nil)
+
+const (
+	headerFile = "release.json"
+	eventsDir  = "events"
+	lockFile   = ".lock"
+)
 
 // NewFileStore returns a store over dir. Nothing is touched until used;
 // Create makes dir if needed.
@@ -48,94 +54,165 @@ func (s *FileStore) now() time.Time {
 	return time.Now()
 }
 
-func (s *FileStore) path(id string) string       { return filepath.Join(s.dir, id+".json") }
-func (s *FileStore) lockPath(id string) string   { return s.path(id) + ".lock" }
-func (s *FileStore) backupPath(id string) string { return s.path(id) + ".bak" }
+func (s *FileStore) relDir(id string) string  { return filepath.Join(s.dir, id) }
+func (s *FileStore) eventDir(id string) string { return filepath.Join(s.dir, id, eventsDir) }
 
-// Load reads release id without locking. The file's bytes are not kept, so
-// a large file is decoded straight from the page cache (see withContents).
+// Load reads release id and its incident runs without locking.
 func (s *FileStore) Load(id string) (*release.Release, error) {
-	if err := checkID(id); err != nil {
+	r, err := s.load(id)
+	if err != nil {
 		return nil, err
 	}
-	path := s.path(id)
-	var r *release.Release
-	var decodeErr error
-	if err := withContents(path, func(data []byte) { r, decodeErr = s.decode(path, id, data) }); err != nil {
-		return nil, s.readError(id, path, err)
-	}
-	return r, decodeErr
-}
-
-// read returns the bytes and the decoded release of id, for writers (the
-// bytes become the backup) and audit.
-func (s *FileStore) read(id string) ([]byte, *release.Release, error) {
-	path := s.path(id)
-	data, err := readStateFile(path)
-	if err != nil {
-		return nil, nil, s.readError(id, path, err)
-	}
-	r, err := s.decode(path, id, data)
-	return data, r, err
-}
-
-// readError is the error for a state file that could not be read: a
-// missing file is a usage error, anything else a runtime error.
-func (s *FileStore) readError(id, path string, err error) error {
-	if errors.Is(err, os.ErrNotExist) {
-		return s.notFound(id)
-	}
-	return errs.Runtimef("read state file %s", path).Wrap(err)
-}
-
-// decode decodes the state file of id read from path. An empty or
-// unparsable file is a runtime error, never an empty release.
-func (s *FileStore) decode(path, id string, data []byte) (*release.Release, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, s.unparsable(path, errors.New("file is empty"))
-	}
-	r, err := release.Decode(data)
-	if err != nil {
-		return nil, s.unparsable(path, err)
-	}
-	if r.Meta.ID != id {
-		return nil, s.unparsable(path, fmt.Errorf("it holds release %q", clip(r.Meta.ID, 64)))
+	if r.Meta.Parent == "" {
+		if r.Runs, err = s.runs(id); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
 
-var errTooBig = fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+// runs loads the incident runs of id, <id>-incident-1, -2, ... up to the
+// first that does not exist: a probe per run, not a listing of the store.
+func (s *FileStore) runs(id string) ([]*release.Release, error) {
+	var out []*release.Release
+	for n := 1; ; n++ {
+		rid := release.IncidentID(id, n)
+		if _, err := os.Lstat(s.relDir(rid)); errors.Is(err, os.ErrNotExist) {
+			return out, nil
+		}
+		r, err := s.load(rid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+}
 
-// readStateFile reads the file at path, refusing one over MaxFileSize.
-func readStateFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+func (s *FileStore) load(id string) (*release.Release, error) {
+	h, events, err := s.read(id)
+	if err != nil {
+		return nil, err
+	}
+	r, damage := release.Assemble(h, events)
+	if len(damage) > 0 {
+		return nil, s.damaged(id, damage)
+	}
+	return r, nil
+}
+
+func (s *FileStore) damaged(id string, damage []release.Damage) error {
+	e := errs.Runtimef("release %s is damaged: %s", id, release.DescribeDamage(damage[:min(len(damage), 3)]))
+	if len(damage) > 3 {
+		e.Msg += fmt.Sprintf(" (and %d more)", len(damage)-3)
+	}
+	return e.WithHint("`octorelease audit verify -r %s` lists every problem", id)
+}
+
+// read decodes the header and every event file of release id. A file that
+// does not parse is a runtime error naming it.
+func (s *FileStore) read(id string) (release.Header, []release.StoredEvent, error) {
+	var h release.Header
+	if err := checkID(id); err != nil {
+		return h, nil, err
+	}
+	if err := s.checkRealDir(s.relDir(id)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return h, nil, s.notFound(id)
+		}
+		return h, nil, err
+	}
+	path := filepath.Join(s.relDir(id), headerFile)
+	data, err := readFile(path, release.MaxHeaderSize)
+	if err != nil {
+		return h, nil, errs.Runtimef("read %s", path).Wrap(err)
+	}
+	if h, err = release.DecodeHeader(data); err != nil {
+		return h, nil, s.unparsable(path, err)
+	}
+	if h.Meta.ID != id {
+		return h, nil, s.unparsable(path, fmt.Errorf("it holds release %q", clip(h.Meta.ID, 64)))
+	}
+	names, err := s.eventNames(id)
+	if err != nil {
+		return h, nil, err
+	}
+	events := make([]release.StoredEvent, 0, len(names))
+	for _, name := range names {
+		p := filepath.Join(s.eventDir(id), name)
+		data, err := readFile(p, release.MaxEventSize)
+		if err != nil {
+			return h, nil, errs.Runtimef("read %s", p).Wrap(err)
+		}
+		e, err := release.DecodeEvent(data)
+		if err != nil {
+			return h, nil, s.unparsable(p, err)
+		}
+		events = append(events, release.StoredEvent{Name: name, Event: e})
+	}
+	return h, events, nil
+}
+
+// eventNames lists the event files of release id, sorted; temp files of
+// writers in flight are not events.
+func (s *FileStore) eventNames(id string) ([]string, error) {
+	dir := s.eventDir(id)
+	if err := s.checkRealDir(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil // Assemble reports the missing start event
+		}
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, errs.Runtimef("read %s", dir).Wrap(err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		n := e.Name()
+		if strings.Contains(n, fsutil.TempInfix) || !strings.HasSuffix(n, ".json") {
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// checkRealDir accepts a folder that is not a symbolic link.
+func (s *FileStore) checkRealDir(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return errs.Runtimef("%s is not a folder (a symbolic link or a file where the state keeps a folder)", path)
+	}
+	return nil
+}
+
+// readFile reads a regular file, refusing a symbolic link and anything
+// larger than limit.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := fsutil.OpenNoFollow(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	return readAll(f, size)
-}
-
-// readAll reads f, whose size was size when it was opened (0 if unknown).
-func readAll(f *os.File, size int64) ([]byte, error) {
-	if size > MaxFileSize {
-		return nil, errTooBig
-	}
-	// A buffer of the file's size, as os.ReadFile does: io.ReadAll would
-	// start at 512 bytes and copy a large state file a dozen times.
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
 		return nil, err
 	}
-	data := buf.Bytes()
-	if len(data) > MaxFileSize { // grew while being read
-		return nil, errTooBig
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
 	}
-	return data, nil
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%d bytes, over the %d-byte limit", fi.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("over the %d-byte limit", limit)
+	}
+	return data, err
 }
 
 func (s *FileStore) notFound(id string) error {
@@ -144,15 +221,12 @@ func (s *FileStore) notFound(id string) error {
 }
 
 func (s *FileStore) unparsable(path string, cause error) error {
-	e := errs.Runtimef("state file %s does not parse", path).Wrap(cause)
-	if _, err := os.Stat(path + ".bak"); err == nil {
-		e = e.WithHint("the previous version is kept in %s.bak", path)
-	}
-	return e
+	return errs.Runtimef("state file %s does not parse", path).Wrap(cause)
 }
 
-// Create writes a new release; it fails with a usage error if the id is
-// taken. A zero serial becomes 1.
+// Create stores a new release: its header and its pending events, built
+// in a temp folder and renamed into place, so the release appears whole or
+// not at all. It fails with a usage error if the id is taken.
 func (s *FileStore) Create(r *release.Release) error {
 	id := r.Meta.ID
 	if err := checkID(id); err != nil {
@@ -161,58 +235,89 @@ func (s *FileStore) Create(r *release.Release) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return errs.Runtimef("create state folder %s", s.dir).Wrap(err)
 	}
-	l, err := s.lock(id)
-	if err != nil {
+	if err := s.writeGitignore(); err != nil {
 		return err
 	}
-	defer l.release()
-	if _, err := os.Lstat(s.path(id)); err == nil {
-		return errs.Usagef("release %s already exists in %s", id, s.dir)
+	if _, err := os.Lstat(s.relDir(id)); err == nil {
+		return s.exists(id)
 	}
-	if r.Serial < 1 {
-		r.Serial = 1
+	s.addMarker("open", id) // before the folder appears: see index.go
+	tmp, err := os.MkdirTemp(s.dir, "."+id+fsutil.TempInfix)
+	if err != nil {
+		return errs.Runtimef("create release %s", id).Wrap(err)
 	}
-	data, err := release.Encode(r)
+	defer os.RemoveAll(tmp) // gone after the rename; the leftovers of a failure otherwise
+	header, err := release.EncodeHeader(r.Header)
 	if err != nil {
 		return errs.Runtimef("encode release %s", id).Wrap(err)
 	}
-	if err := s.addMarker(r.Status(), id); err != nil {
+	if err := fsutil.CreateNew(filepath.Join(tmp, headerFile), header, 0o644); err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
 	}
-	if err := s.replace(l, id, nil, data); err != nil {
+	if err := os.Mkdir(filepath.Join(tmp, eventsDir), 0o755); err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
+	}
+	if err := writeEvents(filepath.Join(tmp, eventsDir), r.Pending()); err != nil {
+		return errs.Runtimef("create release %s", id).Wrap(err)
+	}
+	if err := fsutil.SyncDir(tmp); err != nil {
+		return errs.Runtimef("create release %s", id).Wrap(err)
+	}
+	if err := os.Rename(tmp, s.relDir(id)); err != nil {
+		if _, serr := os.Lstat(s.relDir(id)); serr == nil {
+			return s.exists(id)
+		}
+		return errs.Runtimef("create release %s", id).Wrap(err)
+	}
+	if err := fsutil.SyncDir(s.dir); err != nil {
+		return errs.Runtimef("create release %s", id).Wrap(err)
+	}
+	r.MarkStored()
+	return nil
+}
+
+func (s *FileStore) exists(id string) error {
+	return errs.Usagef("release %s already exists in %s", id, s.dir)
+}
+
+// writeEvents stores events in dir, one new file each, in order: every
+// event's parents are stored before it, so a crash leaves a consistent
+// prefix.
+func writeEvents(dir string, events []release.Event) error {
+	for _, e := range events {
+		data, err := release.EncodeEvent(e)
+		if err != nil {
+			return err
+		}
+		writeDelay()
+		if err := fsutil.CreateNew(filepath.Join(dir, e.FileName()), data, 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Update locks release id, loads it, calls fn and writes the result if fn
-// succeeded and changed anything, with the serial increased by one. A file
-// that does not parse is never overwritten.
+// Update locks release id, loads it, calls fn and stores the events fn
+// recorded. If fn fails nothing is written. A release that does not load
+// is never written to.
 func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
-	// Do not leave a lock file behind for an id that does not exist.
-	if _, err := os.Lstat(s.path(id)); errors.Is(err, os.ErrNotExist) {
-		return s.notFound(id)
+	if err := s.checkRealDir(s.relDir(id)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return s.notFound(id)
+		}
+		return err
 	}
 	l, err := s.lock(id)
 	if err != nil {
 		return err
 	}
 	defer l.release()
-	old, r, err := s.read(id)
+	r, err := s.Load(id)
 	if err != nil {
 		return err
-	}
-	serial, oldStatus := r.Serial, r.Status()
-	// Both sides are encoded with the serial a write carries, so the second
-	// encoding is also the bytes written: two encodings per write, not three
-	// (each is ~20 ms for a 1,000-item release).
-	r.Serial = serial + 1
-	before, err := release.Encode(r)
-	if err != nil {
-		return errs.Runtimef("encode release %s", id).Wrap(err)
 	}
 	if err := fn(r); err != nil {
 		return err
@@ -220,24 +325,20 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 	if r.Meta.ID != id {
 		return errs.Runtimef("update of release %s changed its id to %q", id, clip(r.Meta.ID, 64))
 	}
-	r.Serial = serial + 1
-	data, err := release.Encode(r)
-	if err != nil {
-		return errs.Runtimef("encode release %s", id).Wrap(err)
-	}
-	if bytes.Equal(before, data) {
-		r.Serial = serial
+	pending := r.Pending()
+	if len(pending) == 0 {
 		return nil
 	}
-	newStatus := r.Status()
-	if err := s.addMarker(newStatus, id); err != nil {
+	dir := s.eventDir(id)
+	if err := s.checkRealDir(dir); err != nil {
+		return err
+	}
+	if err := writeEvents(dir, pending); err != nil {
 		return errs.Runtimef("update release %s", id).Wrap(err)
 	}
-	if err := s.replace(l, id, old, data); err != nil {
-		return errs.Runtimef("update release %s", id).Wrap(err)
-	}
-	if newStatus != oldStatus {
-		s.removeMarker(oldStatus, id)
+	r.MarkStored()
+	if r.OwnStatus() != release.StatusInProgress {
+		s.markClosed(id)
 	}
 	return nil
 }
@@ -254,12 +355,74 @@ func (s *FileStore) IDs() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || e.IsDir() || checkID(id) != nil {
-			continue
+		if e.IsDir() && checkID(e.Name()) == nil {
+			ids = append(ids, e.Name())
 		}
-		ids = append(ids, id)
 	}
-	sort.Strings(ids)
 	return ids, nil
+}
+
+// Inspect is for `audit verify`: every problem of release id, not only the
+// first, including files that are not in the form this build writes.
+func (s *FileStore) Inspect(id string) (*release.Release, []release.Damage, error) {
+	h, events, err := s.read(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var damage []release.Damage
+	if data, err := readFile(filepath.Join(s.relDir(id), headerFile), release.MaxHeaderSize); err == nil {
+		if canon, _ := release.EncodeHeader(h); string(canon) != string(data) {
+			damage = append(damage, release.Damage{File: headerFile, Problem: "not in the form octorelease writes (edited by hand?)"})
+		}
+	}
+	for _, se := range events {
+		p := filepath.Join(s.eventDir(id), se.Name)
+		data, err := readFile(p, release.MaxEventSize)
+		if canon, _ := release.EncodeEvent(se.Event); err != nil || string(canon) != string(data) {
+			damage = append(damage, release.Damage{File: eventsDir + "/" + se.Name, Problem: "not in the form octorelease writes (edited by hand?)"})
+		}
+	}
+	r, more := release.Assemble(h, events)
+	for _, d := range more {
+		if d.File != "" && d.File != headerFile {
+			d.File = eventsDir + "/" + d.File
+		}
+		damage = append(damage, d)
+	}
+	return r, damage, nil
+}
+
+// gitignore keeps what is local to one machine out of git.
+const gitignore = `# Written by octorelease: lock and temporary files are local to one machine.
+.lock
+*.lock
+*` + fsutil.TempInfix + `*
+.index/
+`
+
+// gitattributes keeps release.json readable when two clones created the
+// same release before they synced: git then reports a conflict and leaves
+// one side's header in place, never conflict markers, and octorelease
+// names the other side's events (release.Assemble).
+const gitattributes = `# Written by octorelease: see docs/reliability.md.
+release.json -merge
+`
+
+// StateFiles are the files start and init write into the state folder.
+func StateFiles() map[string]string {
+	return map[string]string{".gitignore": gitignore, ".gitattributes": gitattributes}
+}
+
+// writeGitignore writes the state folder's .gitignore and .gitattributes
+// unless they exist: start works without init, and a team's own files are
+// kept.
+func (s *FileStore) writeGitignore() error {
+	for name, content := range StateFiles() {
+		path := filepath.Join(s.dir, name)
+		err := fsutil.CreateNew(path, []byte(content), 0o644)
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return errs.Runtimef("write %s", path).Wrap(err)
+		}
+	}
+	return nil
 }

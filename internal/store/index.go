@@ -6,153 +6,154 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 
-	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/release"
 )
 
-// The status index is a folder of empty marker files,
-// <dir>/.index/<status>/<id>, so finding the releases in progress costs a
-// listing of that status's folder, not of the whole store. Writers create
-// the new status's marker before writing the release and remove the old one
-// after, so the markers are always a superset of the truth.
-const (
-	indexDir = ".index"
-	// indexBuilt marks an index that covers every release; without it (a
-	// store written by hand or copied without .index) the index is rebuilt
-	// once. Status names cannot start with a dot, so it never collides.
-	indexBuilt = ".built"
-)
+// The open index answers "which releases may be in progress" at a cost
+// that does not grow with the releases that are closed. It is a cache
+// local to one machine (<dir>/.index/, ignored by git), never a source of
+// truth: its answer is a superset that callers confirm by loading, and it
+// is checked against the state folder on every use.
+//
+//	.index/open/<id>    may be in progress
+//	.index/closed/<id>  closed for good (released or aborted)
+//	.index/stamp        the state folder's modification time at the last scan
+//
+// A release arriving from git (a pull, a checkout) adds a folder, which
+// changes the state folder's modification time: the stamp no longer
+// matches and the folder is scanned again, classifying only the releases
+// the index does not know. Writers add the open marker before the release
+// folder appears, so a release created on this machine is never missed.
+const indexDir = ".index"
 
-func (s *FileStore) markerDir(status string) string {
-	return filepath.Join(s.dir, indexDir, status)
+func (s *FileStore) indexPath(parts ...string) string {
+	return filepath.Join(append([]string{s.dir, indexDir}, parts...)...)
 }
 
-func checkStatus(status string) error {
-	if !safeName(status, 64) {
-		return errs.Usagef("invalid release status %q", clip(status, 64))
-	}
-	return nil
-}
-
-// addMarker makes sure the marker of id under status exists and is durable.
-func (s *FileStore) addMarker(status, id string) error {
-	if err := checkStatus(status); err != nil {
-		return err
-	}
-	dir := s.markerDir(status)
-	path := filepath.Join(dir, id)
-	if _, err := os.Lstat(path); err == nil {
-		return nil
-	}
-	if err := s.mkdirDurable(dir); err != nil {
-		return fmt.Errorf("index %s: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("index %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("index %s: %w", path, err)
-	}
-	if err := fsutil.SyncDir(dir); err != nil {
-		return fmt.Errorf("index %s: %w", path, err)
-	}
-	return nil
-}
-
-// removeMarker drops a marker that no longer applies. Failure only leaves
-// an extra candidate, which the superset contract allows.
-func (s *FileStore) removeMarker(status, id string) {
-	if checkStatus(status) == nil {
-		_ = os.Remove(filepath.Join(s.markerDir(status), id))
-	}
-}
-
-// mkdirDurable creates dir (under the store folder) and fsyncs the parents
-// whose entries it added.
-func (s *FileStore) mkdirDurable(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
-	parent := filepath.Dir(dir)
-	if parent != s.dir {
-		if err := s.mkdirDurable(parent); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	return fsutil.SyncDir(parent)
-}
-
-// IDsWithStatus lists the ids that may have the given status, sorted, at a
-// cost that depends on how many releases have that status, not on the size
-// of the store. The list is a superset (a writer killed mid-change may leave
-// an extra id): callers confirm by loading. Ids whose file is gone are left out.
-func (s *FileStore) IDsWithStatus(status string) ([]string, error) {
-	if err := checkStatus(status); err != nil {
-		return nil, err
-	}
-	if _, err := os.Lstat(filepath.Join(s.dir, indexDir, indexBuilt)); err != nil {
-		return s.rebuildIndex(status)
-	}
-	entries, err := os.ReadDir(s.markerDir(status))
+// OpenIDs lists the ids of the releases that may be in progress (their
+// own status; incident runs are releases of their own), sorted.
+func (s *FileStore) OpenIDs() ([]string, error) {
+	fi, err := os.Stat(s.dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, errs.Runtimef("read index %s", s.markerDir(status)).Wrap(err)
+		return nil, fmt.Errorf("read state folder %s: %w", s.dir, err)
+	}
+	stamp := dirStamp(fi)
+	if data, err := readFile(s.indexPath("stamp"), 256); err != nil || string(data) != stamp {
+		if err := s.scan(fi, stamp); err != nil {
+			return nil, err
+		}
+	}
+	ids := s.markers("open")
+	out := ids[:0]
+	for _, id := range ids {
+		if _, err := os.Lstat(s.relDir(id)); err != nil {
+			continue // removed (a reset, a checkout of another branch)
+		}
+		if s.closedByNames(id) {
+			s.markClosed(id) // closed on another clone and pulled
+			continue
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// scan classifies every release the index does not know yet.
+func (s *FileStore) scan(fi os.FileInfo, stamp string) error {
+	ids, err := s.IDs()
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, kind := range []string{"open", "closed"} {
+		for _, id := range s.markers(kind) {
+			known[id] = true
+		}
+	}
+	for _, id := range ids {
+		if known[id] {
+			continue
+		}
+		if s.closedByNames(id) {
+			s.markClosed(id)
+		} else {
+			s.addMarker("open", id)
+		}
+	}
+	// As git does with its index: a folder changed within the last moment
+	// may change again within the same timestamp tick, so such a stamp is
+	// not kept, and the next use scans again.
+	if time.Since(fi.ModTime()) > 2*time.Second {
+		_ = fsutil.WriteAtomic(s.indexPath("stamp"), []byte(stamp), 0o644)
+	}
+	return nil
+}
+
+func dirStamp(fi os.FileInfo) string {
+	return fmt.Sprintf("%d %d\n", fi.ModTime().UnixNano(), inode(fi))
+}
+
+// closedByNames reports whether release id is certainly closed, from its
+// event file names alone: a format-2 release closes only by a released or
+// aborted status event, and nothing reopens it. A release whose names say
+// anything else (a migrated incident history) is loaded to decide.
+func (s *FileStore) closedByNames(id string) bool {
+	names, err := s.eventNames(id)
+	if err != nil {
+		return false
+	}
+	closed, unsure := false, false
+	for _, n := range names {
+		switch {
+		case strings.Contains(n, "-status-released-"), strings.Contains(n, "-status-aborted-"):
+			closed = true
+		case strings.Contains(n, "-status-"):
+			unsure = true
+		}
+	}
+	if !unsure {
+		return closed
+	}
+	r, err := s.load(id)
+	return err == nil && r.OwnStatus() != release.StatusInProgress
+}
+
+func (s *FileStore) markers(kind string) []string {
+	entries, err := os.ReadDir(s.indexPath(kind))
+	if err != nil {
+		return nil
 	}
 	var ids []string
 	for _, e := range entries {
-		id := e.Name()
-		if checkID(id) != nil {
-			continue
+		if checkID(e.Name()) == nil {
+			ids = append(ids, e.Name())
 		}
-		if _, err := os.Lstat(s.path(id)); err != nil {
-			continue
-		}
-		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	return ids, nil
+	return ids
 }
 
-// rebuildIndex answers from every release, once, for an index never known
-// complete (a store written by hand, or copied without .index), and records
-// the markers on the way. Recording is best effort, so a read-only state
-// folder still gets its answer. Safe without locks: it only adds markers,
-// and a marker too many is allowed. A release that does not parse is a
-// candidate for every status, so the caller's load reports it, and the index
-// stays incomplete until it is fixed.
-func (s *FileStore) rebuildIndex(status string) ([]string, error) {
-	ids, err := s.IDs()
-	if err != nil || len(ids) == 0 {
-		return nil, err // nothing to index: leave a missing folder missing
+// addMarker records id under kind. Best effort: a marker that cannot be
+// written only costs a scan.
+func (s *FileStore) addMarker(kind, id string) {
+	dir := s.indexPath(kind)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
 	}
-	var match []string
-	complete := true
-	for _, id := range ids {
-		r, err := s.Load(id)
-		if err != nil {
-			match = append(match, id)
-			complete = false
-			continue
-		}
-		if r.Status() == status {
-			match = append(match, id)
-		}
-		if s.addMarker(r.Status(), id) != nil {
-			complete = false
-		}
+	f, err := os.OpenFile(filepath.Join(dir, id), os.O_WRONLY|os.O_CREATE|fsutil.NoFollow, 0o644)
+	if err == nil {
+		f.Close()
 	}
-	if complete {
-		built := filepath.Join(s.dir, indexDir, indexBuilt)
-		if s.mkdirDurable(filepath.Dir(built)) == nil {
-			_ = os.WriteFile(built, nil, 0o644)
-		}
-	}
-	return match, nil
+}
+
+func (s *FileStore) markClosed(id string) {
+	s.addMarker("closed", id)
+	_ = os.Remove(s.indexPath("open", id))
 }

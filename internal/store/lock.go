@@ -3,14 +3,16 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
 	"github.com/octorelease/octorelease/internal/errs"
-	"github.com/octorelease/octorelease/internal/jsonenc"
+	"github.com/octorelease/octorelease/internal/fsutil"
 )
 
 // DefaultLockTimeout is how long a writer waits for a release's lock when
@@ -55,7 +57,7 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 	}
 	// The real clock, not Options.Now: that one is for recorded times.
 	deadline := time.Now().Add(timeout)
-	fl := flock.New(path, flock.SetPermissions(lockPerm))
+	fl := newFlock(path)
 	ok, err := fl.TryLock()
 	if err != nil {
 		return nil, errs.Runtimef("lock %s", path).Wrap(err)
@@ -82,6 +84,34 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 // lockPerm is the mode a new lock file is created with.
 const lockPerm = 0o644
 
+func (s *FileStore) lockPath(id string) string { return filepath.Join(s.relDir(id), lockFile) }
+
+// newFlock is a lock on path that is never a symbolic link: a .lock
+// committed as a link to another file must not make a writer open, create
+// or truncate that file.
+func newFlock(path string) *flock.Flock {
+	return flock.New(path, flock.SetPermissions(lockPerm), flock.SetFlag(os.O_CREATE|os.O_RDWR|fsutil.NoFollow))
+}
+
+// sweepTemps removes the temp files a killed writer left in the events
+// folder of release id. Only called when the lock file shows the previous
+// holder died holding the lock, so a normal write does not pay for it.
+func (s *FileStore) sweepTemps(l *heldLock, id string) {
+	dir := s.eventDir(id)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		l.dirty = true
+		return
+	}
+	for _, e := range entries {
+		if strings.Contains(e.Name(), fsutil.TempInfix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				l.dirty = true
+			}
+		}
+	}
+}
+
 // recordHolder replaces the previous holder's line with ours. If a line is
 // still there, that holder died holding the lock and may have left temp
 // files: they are swept first, and the dead holder's line stays until ours
@@ -91,10 +121,10 @@ const lockPerm = 0o644
 // Failures are not fatal (e.g. a lock file this user may not write): the
 // write itself is still protected by the lock; only the clues are lost.
 func (s *FileStore) recordHolder(l *heldLock, id string) {
-	f, err := os.OpenFile(l.fl.Path(), os.O_RDWR, 0)
+	f, err := os.OpenFile(l.fl.Path(), os.O_RDWR|fsutil.NoFollow, 0)
 	writable := err == nil
 	if !writable {
-		if f, err = os.Open(l.fl.Path()); err != nil {
+		if f, err = fsutil.OpenNoFollow(l.fl.Path()); err != nil {
 			return
 		}
 	}
@@ -142,18 +172,10 @@ func (s *FileStore) lockedError(id, path string) error {
 		WithHint("try again, or raise --lock-timeout")
 }
 
-// line is the holder as one line of JSON, written with jsonenc:
-// encoding/json's first Marshal in a process costs 0.15-0.3 ms of
-// reflection, and every write paid it. lockedError reads it back with
-// encoding/json.
+// line is the holder as one line of JSON.
 func (h holder) line() []byte {
-	var e jsonenc.Encoder
-	b := e.Open(make([]byte, 0, 128), '{')
-	b = e.Str(b, `"actor":`, h.Actor)
-	b = e.Str(b, `"host":`, h.Host)
-	b = e.Int(b, `"pid":`, int64(h.PID))
-	b = e.Time(b, `"since":`, h.Since)
-	return append(e.Close(b, '}'), '\n')
+	b, _ := json.Marshal(h)
+	return append(b, '\n')
 }
 
 func describeHolder(h holder) string {

@@ -57,7 +57,7 @@ func waitLock(fl *flock.Flock, deadline time.Time) (*flock.Flock, error) {
 	var state atomic.Int32
 	done := make(chan lockWaitResult, 1)
 	go func() {
-		w := flock.New(path, flock.SetPermissions(lockPerm))
+		w := newFlock(path)
 		err := w.Lock()
 		for errors.Is(err, unix.EINTR) {
 			err = w.Lock()

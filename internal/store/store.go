@@ -1,5 +1,6 @@
-// Package store persists releases. Store is the seam for a second backend;
-// FileStore (file.go) is the one SPEC §6 describes.
+// Package store persists releases behind one interface, Store, that every
+// backend implements and one contract test suite (storetest) checks:
+// FileStore keeps SPEC §6's folders of immutable event files.
 package store
 
 import (
@@ -10,23 +11,26 @@ import (
 
 // Store loads and saves releases by id.
 type Store interface {
-	// Load reads a release without taking any lock. A missing release is a
-	// *errs.Error with CodeUsage; a file that does not parse, CodeRuntime.
+	// Load reads a release, with its incident runs attached, without taking
+	// any lock. A missing release is a *errs.Error with CodeUsage; one that
+	// does not parse or whose events do not verify, CodeRuntime.
 	Load(id string) (*release.Release, error)
-	// LoadRaw is Load plus the exact stored bytes, for `audit verify`.
-	LoadRaw(id string) ([]byte, *release.Release, error)
-	// Create writes a new release; it fails with CodeUsage if the id exists.
+	// Inspect returns every problem of a release's stored events, for
+	// `audit verify`; the release is nil when the problems leave none.
+	Inspect(id string) (*release.Release, []release.Damage, error)
+	// Create stores a new release (its header and pending events); it fails
+	// with CodeUsage if the id exists.
 	Create(r *release.Release) error
-	// Update locks the release, loads it, calls fn and, if fn returns nil and
-	// changed the release (new events), writes it atomically. If fn returns an
-	// error nothing is written and that error is returned.
+	// Update locks the release, loads it, calls fn and, if fn returns nil,
+	// stores the events fn recorded. If fn fails nothing is stored and its
+	// error is returned.
 	Update(id string, fn func(r *release.Release) error) error
-	// IDs lists every release id in the store.
+	// IDs lists every release id in the store, sorted.
 	IDs() ([]string, error)
-	// IDsWithStatus lists the ids whose status may be the given one, at a cost
-	// independent of the number of other releases. The list is a superset:
-	// callers confirm the status by loading.
-	IDsWithStatus(status string) ([]string, error)
+	// OpenIDs lists the ids of releases that may be in progress, at a cost
+	// independent of the number of closed releases. It is a superset:
+	// callers confirm by loading.
+	OpenIDs() ([]string, error)
 }
 
 // Options configure a FileStore.

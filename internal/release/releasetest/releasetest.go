@@ -30,7 +30,10 @@ func Signed(scale int) (*release.Release, error) {
 		cl.Phases = append(cl.Phases, ph)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := release.New(release.Meta{ID: "v1.0.0", Version: "1.0.0", Type: "minor", CreatedAt: at, CreatedBy: "rm@example.com"}, cl)
+	r, err := release.New(release.Meta{ID: "v1.0.0", Version: "1.0.0", Type: "minor", CreatedAt: at, CreatedBy: "rm@example.com"}, cl)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range cl.Phases {
 		for _, role := range Roles {
 			req := release.SignRequest{Role: role, Actor: role + "@example.com", At: at}

@@ -1,0 +1,93 @@
+package gitsync
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestChanged(t *testing.T) {
+	_, c := setup(t, 1)
+	a := c[0]
+	state := filepath.Join(a, stateRel)
+	write(t, filepath.Join(state, "v1.4.0", "events", "0002.json"), "{\"n\":2}\n")
+	write(t, filepath.Join(state, "v1.4.0", "events", "0003.json"), "{\"n\":3}\n")
+	git(t, a, "add", ".")
+	git(t, a, "commit", "-q", "-m", "more")
+	rev := git(t, a, "rev-parse", "HEAD")
+
+	// Modified, uncommitted.
+	write(t, filepath.Join(state, "v1.4.0", "release.json"), `{"id":"forged"}`)
+	// Deleted, committed.
+	git(t, a, "rm", "-q", filepath.Join(stateRel, "v1.4.0", "events", "0001.json"))
+	git(t, a, "commit", "-q", "-m", "drop")
+	// Modified, committed.
+	write(t, filepath.Join(state, "v1.4.0", "events", "0002.json"), "{\"n\":22}\n")
+	git(t, a, "commit", "-q", "-am", "edit")
+	// Deleted, uncommitted.
+	if err := os.Remove(filepath.Join(state, "v1.4.0", "events", "0003.json")); err != nil {
+		t.Fatal(err)
+	}
+	// Unchanged but touched, and added after rev: neither is a change.
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(state, ".gitignore"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(state, "v1.5.0", "release.json"), "{}\n")
+	git(t, a, "add", ".")
+	git(t, a, "commit", "-q", "-m", "v1.5.0")
+	write(t, filepath.Join(state, "v1.5.0", "events", "0001.json"), "{}\n")
+
+	got, err := Changed(ctx, a, state, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{
+		{".octorelease/v1.4.0/events/0001.json", Deleted},
+		{".octorelease/v1.4.0/events/0002.json", Modified},
+		{".octorelease/v1.4.0/events/0003.json", Deleted},
+		{".octorelease/v1.4.0/release.json", Modified},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changed = %+v\nwant %+v", got, want)
+	}
+
+	// A file replaced by a folder is a change too.
+	if err := os.MkdirAll(filepath.Join(state, ".gitignore.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Changed(ctx, a, state, "HEAD"); err != nil || len(got) != 2 {
+		// release.json (uncommitted edit) and 0003.json (uncommitted delete)
+		t.Errorf("Changed(HEAD) = %+v, %v", got, err)
+	}
+	if _, err := Changed(ctx, a, state, "no-such-rev"); err == nil {
+		t.Error("unknown revision accepted")
+	}
+	if _, err := Changed(ctx, a, state, "--all"); err == nil {
+		t.Error("option as revision accepted")
+	}
+}
+
+func TestChangedSymlink(t *testing.T) {
+	_, c := setup(t, 1)
+	a := c[0]
+	state := filepath.Join(a, stateRel)
+	if err := os.Symlink("v1.4.0", filepath.Join(state, "latest")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	git(t, a, "add", ".")
+	git(t, a, "commit", "-q", "-m", "link")
+	if got, err := Changed(ctx, a, state, "HEAD"); err != nil || len(got) != 0 {
+		t.Fatalf("unchanged symlink: %+v, %v", got, err)
+	}
+	os.Remove(filepath.Join(state, "latest"))
+	if err := os.Symlink("v1.5.0", filepath.Join(state, "latest")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Changed(ctx, a, state, "HEAD")
+	if want := []Change{{".octorelease/latest", Modified}}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("retargeted symlink: %+v, %v", got, err)
+	}
+}
