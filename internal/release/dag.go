@@ -275,7 +275,7 @@ func (q *readyQueue) Less(a, b int) bool {
 	return ea.Hash < eb.Hash
 }
 func (q *readyQueue) Swap(a, b int) { q.idx[a], q.idx[b] = q.idx[b], q.idx[a] }
-func (q *readyQueue) Push(x any)   { q.idx = append(q.idx, x.(int)) }
+func (q *readyQueue) Push(x any)    { q.idx = append(q.idx, x.(int)) }
 func (q *readyQueue) Pop() any {
 	n := len(q.idx) - 1
 	x := q.idx[n]

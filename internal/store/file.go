@@ -54,7 +54,7 @@ func (s *FileStore) now() time.Time {
 	return time.Now()
 }
 
-func (s *FileStore) relDir(id string) string  { return filepath.Join(s.dir, id) }
+func (s *FileStore) relDir(id string) string   { return filepath.Join(s.dir, id) }
 func (s *FileStore) eventDir(id string) string { return filepath.Join(s.dir, id, eventsDir) }
 
 // Load reads release id and its incident runs without locking.
