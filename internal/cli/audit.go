@@ -1,20 +1,32 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/gitsync"
 )
 
+// AuditOptions are the flags of `audit verify`.
+type AuditOptions struct {
+	F     *Factory
+	All   bool
+	Since string
+}
+
 // NewCmdAudit builds `octorelease audit` and `audit verify`.
-func NewCmdAudit(f *Factory) *cobra.Command {
+func NewCmdAudit(f *Factory, runF func(*AuditOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit <command>",
 		Short: "Verify the recorded events of releases",
 	}
-	var all bool
+	opts := &AuditOptions{F: f}
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify a release's events (or every release's with --all)",
@@ -26,14 +38,23 @@ the start event belongs to the header and that every file is in the form
 octorelease writes. Exit 0 when intact, 1 otherwise.
 
 Without signatures this proves that the files agree with each other, not who
-wrote them: anyone who can write the folder can write a consistent one. Run it
-in CI with --since (the merge base of a pull request) so that git history
-shows that nothing recorded earlier was changed or removed.`,
-		Example: "  octorelease audit verify\n  octorelease audit verify --all -o json",
-		Args:    cobra.NoArgs,
-		RunE:    wrapRun(func() error { return runAuditVerify(f, all) }),
+wrote them: anyone who can write the folder can write a consistent one. With
+--since REV (in CI, the merge base of a pull request) it also checks, through
+git, that every state file present at REV is still there and unchanged, so a
+change that edits or deletes recorded history is refused and named.`,
+		Example: `  octorelease audit verify
+  octorelease audit verify --all -o json
+  octorelease audit verify --all --since "$(git merge-base origin/main HEAD)"`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runAuditVerify(opts))
+		},
 	}
-	verify.Flags().BoolVarP(&all, "all", "a", false, "verify every release file in the state folder")
+	verify.Flags().BoolVarP(&opts.All, "all", "a", false, "verify every release in the state folder")
+	verify.Flags().StringVar(&opts.Since, "since", "", "also check that no state file present at this git revision was changed or removed")
 	cmd.AddCommand(verify)
 	return cmd
 }
@@ -45,7 +66,8 @@ type auditJSON struct {
 	Problems []string `json:"problems" yaml:"problems"`
 }
 
-func runAuditVerify(f *Factory, all bool) error {
+func runAuditVerify(o *AuditOptions) error {
+	f := o.F
 	format, err := f.outputFormat("json", "yaml")
 	if err != nil {
 		return err
@@ -55,7 +77,7 @@ func runAuditVerify(f *Factory, all bool) error {
 		return err
 	}
 	var ids []string
-	if all {
+	if o.All {
 		if ids, err = s.IDs(); err != nil {
 			return err
 		}
@@ -66,13 +88,22 @@ func runAuditVerify(f *Factory, all bool) error {
 		}
 		ids = []string{id}
 	}
-	results := []auditJSON{}
-	failed := 0
+	byID := map[string]*auditJSON{}
+	results := make([]*auditJSON, 0, len(ids))
+	result := func(id string) *auditJSON {
+		if res, ok := byID[id]; ok {
+			return res
+		}
+		res := &auditJSON{Release: id, Problems: []string{}}
+		byID[id] = res
+		results = append(results, res)
+		return res
+	}
 	for _, id := range ids {
-		res := auditJSON{Release: id, Problems: []string{}}
+		res := result(id)
 		r, damage, err := s.Inspect(id)
 		switch {
-		case err != nil && errs.Code(err) == errs.CodeUsage && !all:
+		case err != nil && errs.Code(err) == errs.CodeUsage && !o.All:
 			return err
 		case err != nil:
 			res.Problems = append(res.Problems, err.Error())
@@ -84,31 +115,72 @@ func runAuditVerify(f *Factory, all bool) error {
 				res.Problems = append(res.Problems, d.String())
 			}
 		}
+	}
+	if o.Since != "" {
+		if err := auditSince(f, o.Since, result); err != nil {
+			return err
+		}
+	}
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Release < results[j].Release })
+	failed := 0
+	for _, res := range results {
 		res.Intact = len(res.Problems) == 0
 		if !res.Intact {
 			failed++
 		}
-		results = append(results, res)
 	}
-	if format != "text" {
-		if err := writeData(f.IO.Out, format, results); err != nil {
-			return err
-		}
-	} else {
-		th := f.Theme()
-		for _, res := range results {
-			if res.Intact {
-				fmt.Fprintf(f.IO.Out, "%s %s: %d events, intact\n", th.Done("✓"), res.Release, res.Events)
-				continue
-			}
-			fmt.Fprintf(f.IO.Out, "%s %s: tampered or damaged\n", th.Failed("✗"), res.Release)
-			for _, p := range res.Problems {
-				fmt.Fprintf(f.IO.Out, "  %s\n", p)
-			}
-		}
+	if err := writeAudit(f, format, results); err != nil {
+		return err
 	}
 	if failed > 0 {
 		return errs.Runtimef("%d of %d releases failed verification", failed, len(results))
+	}
+	return nil
+}
+
+// auditSince adds, to the release each belongs to, the state files that
+// were present at rev and are now changed or gone. Every release's files
+// count, not only the ones verified: history is history.
+func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error {
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	changes, err := gitsync.Changed(context.Background(), f.Cwd, cfg.StateDir, rev)
+	if err != nil {
+		return errs.Usagef("audit verify --since %s: %v", rev, err)
+	}
+	for _, c := range changes {
+		rel := filepath.ToSlash(c.Path)
+		id := "(state folder)"
+		if i := strings.Index(rel, filepath.Base(cfg.StateDir)+"/"); i >= 0 {
+			rest := rel[i+len(filepath.Base(cfg.StateDir))+1:]
+			if first, _, ok := strings.Cut(rest, "/"); ok {
+				id = first
+			} else {
+				id = strings.TrimSuffix(rest, ".json")
+			}
+		}
+		res := result(id)
+		res.Problems = append(res.Problems, fmt.Sprintf("%s: %s since %s (recorded history must not change)", c.Path, c.Kind, rev))
+	}
+	return nil
+}
+
+func writeAudit(f *Factory, format string, results []*auditJSON) error {
+	if format != "text" {
+		return writeData(f.IO.Out, format, results)
+	}
+	th := f.Theme()
+	for _, res := range results {
+		if res.Intact {
+			fmt.Fprintf(f.IO.Out, "%s %s: %d events, intact\n", th.Done("✓"), res.Release, res.Events)
+			continue
+		}
+		fmt.Fprintf(f.IO.Out, "%s %s: tampered or damaged\n", th.Failed("✗"), res.Release)
+		for _, p := range res.Problems {
+			fmt.Fprintf(f.IO.Out, "  %s\n", p)
+		}
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ type Factory struct {
 	cfg       *config.Config
 	actor     string
 	gitEmailF func() string // overridable in tests
+	wrote     bool          // a store write succeeded: sync.auto has work
 }
 
 // NewFactory returns a Factory for the real process.
@@ -103,7 +104,8 @@ func (f *Factory) Store() (store.Store, error) {
 	open := func(actor string) store.Store {
 		return store.NewFileStore(cfg.StateDir, store.Options{LockTimeout: cfg.LockTimeout, Actor: actor, Now: f.Now})
 	}
-	return writerActor{Store: open(""), writer: func() store.Store { return open(f.Actor()) }}, nil
+	return writerActor{Store: open(""), writer: func() store.Store { return open(f.Actor()) },
+		wrote: func(err error) { f.wrote = f.wrote || err == nil }}, nil
 }
 
 // writerActor resolves the actor, which the store records as the lock
@@ -112,16 +114,23 @@ func (f *Factory) Store() (store.Store, error) {
 type writerActor struct {
 	store.Store // reads take no lock
 	writer      func() store.Store
+	wrote       func(error)
 }
 
-func (s writerActor) Create(r *release.Release) error { return s.writer().Create(r) }
+func (s writerActor) Create(r *release.Release) error {
+	err := s.writer().Create(r)
+	s.wrote(err)
+	return err
+}
 
 func (s writerActor) Inspect(id string) (*release.Release, []release.Damage, error) {
 	return s.Store.Inspect(id)
 }
 
 func (s writerActor) Update(id string, fn func(*release.Release) error) error {
-	return s.writer().Update(id, fn)
+	err := s.writer().Update(id, fn)
+	s.wrote(err)
+	return err
 }
 
 // Policy is the sign-off policy from the config.

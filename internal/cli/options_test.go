@@ -126,8 +126,20 @@ func TestStartSignStatusOutput(t *testing.T) {
 		"next: `octorelease next` shows what you can sign; `octorelease status` shows everything\n"; got != want {
 		t.Errorf("start stderr = %q, want %q", got, want)
 	}
-	if _, err := os.Stat(filepath.Join(f.Cwd, ".octorelease", "v1.4.0.json")); err != nil {
+	rel := filepath.Join(f.Cwd, ".octorelease", "v1.4.0")
+	if _, err := os.Stat(filepath.Join(rel, "release.json")); err != nil {
 		t.Fatal(err)
+	}
+	eventFiles := func() int {
+		t.Helper()
+		entries, err := os.ReadDir(filepath.Join(rel, "events"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	if n := eventFiles(); n != 1 {
+		t.Errorf("after start: %d event files, want 1 (the start event)", n)
 	}
 
 	out.Reset()
@@ -140,6 +152,9 @@ func TestStartSignStatusOutput(t *testing.T) {
 	}
 	if got, want := errOut.String(), "✓ alice signed acceptance-criteria as Developer\n✓ alice signed capacity as SRE/DevOps\n"; got != want {
 		t.Errorf("sign stderr = %q, want %q", got, want)
+	}
+	if n := eventFiles(); n != 3 {
+		t.Errorf("after signing two items: %d event files, want 3 (one per sign-off)", n)
 	}
 
 	out.Reset()

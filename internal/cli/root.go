@@ -65,6 +65,9 @@ while a gate is open.`,
 				f.IO.SetColor(false)
 			}
 		},
+		PersistentPostRunE: func(cmd *cobra.Command, _ []string) error {
+			return asRuntime(f.autoSync())
+		},
 	}
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
@@ -156,7 +159,9 @@ var commandTable = []struct {
 	{[]string{"log"}, "release", func(f *Factory) *cobra.Command { return NewCmdLog(f, nil) }},
 	{[]string{"gate"}, "ci", func(f *Factory) *cobra.Command { return NewCmdGate(f, nil) }},
 	{[]string{"check"}, "ci", func(f *Factory) *cobra.Command { return NewCmdCheck(f, nil) }},
-	{[]string{"audit"}, "ci", NewCmdAudit},
+	{[]string{"audit"}, "ci", func(f *Factory) *cobra.Command { return NewCmdAudit(f, nil) }},
+	{[]string{"sync"}, "release", func(f *Factory) *cobra.Command { return NewCmdSync(f, nil) }},
+	{[]string{"migrate"}, "setup", func(f *Factory) *cobra.Command { return NewCmdMigrate(f, nil) }},
 	{[]string{"init"}, "setup", func(f *Factory) *cobra.Command { return NewCmdInit(f, nil) }},
 	{[]string{"checklist"}, "setup", NewCmdChecklist},
 	{[]string{"version"}, "setup", NewCmdVersion},

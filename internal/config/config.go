@@ -40,6 +40,8 @@ type Config struct {
 	LockTimeout        time.Duration
 	Roles              []Role // built-in first, then added ones, in file order
 	SeparationOfDuties bool
+	SyncRemote         string // "" means the branch's upstream remote, else origin
+	SyncAuto           bool   // sync after every write
 }
 
 // LoadOptions say where to look.
@@ -57,6 +59,8 @@ var keys = map[string]string{
 	"notes_dir":                   "notes-dir",
 	"lock_timeout":                "lock-timeout",
 	"policy.separation_of_duties": "separation-of-duties",
+	"sync.remote":                 "remote",
+	"sync.auto":                   "sync-auto",
 }
 
 // EnvName is the environment variable for a config key (SPEC §4).
@@ -138,16 +142,26 @@ func Load(o LoadOptions) (*Config, error) {
 	if cfg.LockTimeout, err = time.ParseDuration(lt); err != nil || cfg.LockTimeout < 0 {
 		return nil, errs.Usagef("lock timeout %q is not a duration such as 10s", lt)
 	}
-	sod := v.GetString("policy.separation_of_duties")
-	switch strings.ToLower(sod) {
-	case "true", "1", "yes":
-		cfg.SeparationOfDuties = true
-	case "false", "0", "no", "":
-	default:
-		return nil, errs.Usagef("separation_of_duties %q must be true or false", sod)
+	if cfg.SeparationOfDuties, err = boolKey(v, "policy.separation_of_duties"); err != nil {
+		return nil, err
 	}
+	if cfg.SyncAuto, err = boolKey(v, "sync.auto"); err != nil {
+		return nil, err
+	}
+	cfg.SyncRemote = v.GetString("sync.remote")
 	cfg.Roles = mergeRoles(file.Roles)
 	return cfg, nil
+}
+
+func boolKey(v *viper.Viper, key string) (bool, error) {
+	s := v.GetString(key)
+	switch strings.ToLower(s) {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no", "":
+		return false, nil
+	}
+	return false, errs.Usagef("%s %q must be true or false", key, s)
 }
 
 // nestKeys turns dotted keys ("policy.separation_of_duties") into nested
@@ -235,6 +249,16 @@ func (f *File) asMap() map[string]any {
 	}
 	if f.SeparationOfDuties != nil {
 		m["policy"] = map[string]any{"separation_of_duties": *f.SeparationOfDuties}
+	}
+	sync := map[string]any{}
+	if f.SyncRemote != nil {
+		sync["remote"] = *f.SyncRemote
+	}
+	if f.SyncAuto != nil {
+		sync["auto"] = *f.SyncAuto
+	}
+	if len(sync) > 0 {
+		m["sync"] = sync
 	}
 	return m
 }

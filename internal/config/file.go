@@ -22,6 +22,8 @@ type File struct {
 	LockTimeout        *time.Duration
 	Roles              []FileRole // in file order
 	SeparationOfDuties *bool
+	SyncRemote         *string
+	SyncAuto           *bool
 }
 
 // FileRole is one entry under `roles:`.
@@ -54,7 +56,7 @@ func (e *ParseError) Error() string {
 // ExitCode makes an invalid config a usage error (exit 2).
 func (e *ParseError) ExitCode() int { return 2 }
 
-var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy"}
+var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "sync"}
 
 // Parse strictly decodes a config file: unknown keys, wrong types, aliases
 // and oversized input are errors naming file:line:column.
@@ -111,6 +113,19 @@ func Parse(name string, data []byte) (*File, error) {
 					return
 				}
 				f.SeparationOfDuties = &on
+			})
+		case "sync":
+			p.eachKey(v, "sync", []string{"remote", "auto"}, func(k string, b *yaml.Node) {
+				if k == "remote" {
+					f.SyncRemote = p.str(b, "sync.remote")
+					return
+				}
+				var on bool
+				if b.Kind != yaml.ScalarNode || b.Decode(&on) != nil {
+					p.fail(b, "sync.auto must be true or false")
+					return
+				}
+				f.SyncAuto = &on
 			})
 		}
 	})

@@ -10,14 +10,11 @@ import (
 
 // ownTransitions are the status changes a release's own status events may
 // make, applied in view order. Of two concurrent changes (finish on one
-// clone, abort on another) the first in view order wins and the other is
-// ignored, because from its successor status it is not allowed. incident
-// and rolled-back appear only in releases migrated from format 1: format 2
-// derives them from the incident runs (see Status).
+// clone, abort on another) the first in view order wins, and the other is
+// ignored because from the status it left no change is allowed.
 var ownTransitions = map[string][]string{
-	StatusInProgress: {StatusReleased, StatusAborted, StatusIncident},
-	StatusReleased:   {StatusIncident},
-	StatusIncident:   {StatusRolledBack, StatusReleased, StatusInProgress},
+	StatusInProgress: {StatusReleased, StatusAborted, StatusRolledBack},
+	StatusReleased:   {StatusRolledBack},
 }
 
 // OwnStatus is the status the release's own status events give it.
@@ -32,16 +29,21 @@ func (r *Release) IgnoredStatusEvents() []Event {
 	return ignored
 }
 
+// ownStatus applies the status events. Format 2 writes only released and
+// aborted; releases migrated from format 1 also carry the incident
+// history that format 1 wrote into the release itself. Entering an
+// incident and returning to the status it interrupted are no changes of
+// the release's own status (its runs say whether it is in an incident),
+// and rolled-back stays what it was: a fact.
 func (r *Release) ownStatus() (string, []Event) {
 	st := StatusInProgress
 	var ignored []Event
 	for _, e := range r.Events {
-		if e.Kind != EventStatus {
-			continue
-		}
-		if slices.Contains(ownTransitions[st], e.Status) {
+		switch {
+		case e.Kind != EventStatus, e.Status == StatusIncident, e.Status == st:
+		case slices.Contains(ownTransitions[st], e.Status):
 			st = e.Status
-		} else {
+		default:
 			ignored = append(ignored, e)
 		}
 	}

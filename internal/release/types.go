@@ -118,6 +118,9 @@ type Release struct {
 	// when it loads a release: the release's status is derived from them
 	// rather than written into it a second time.
 	Runs []*Release
+	// Format1 is the format-1 file a release not yet migrated was read
+	// from: it can be read, and writes refuse it.
+	Format1 string
 
 	stored int // Events[:stored] are already stored
 }

@@ -6,12 +6,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/legacy"
+	"github.com/octorelease/octorelease/internal/migrate"
 	"github.com/octorelease/octorelease/internal/release"
 )
 
@@ -77,7 +80,7 @@ func (s *FileStore) runs(id string) ([]*release.Release, error) {
 	var out []*release.Release
 	for n := 1; ; n++ {
 		rid := release.IncidentID(id, n)
-		if _, err := os.Lstat(s.relDir(rid)); errors.Is(err, os.ErrNotExist) {
+		if !s.exists1(rid) {
 			return out, nil
 		}
 		r, err := s.load(rid)
@@ -89,6 +92,11 @@ func (s *FileStore) runs(id string) ([]*release.Release, error) {
 }
 
 func (s *FileStore) load(id string) (*release.Release, error) {
+	if _, err := os.Lstat(s.relDir(id)); errors.Is(err, os.ErrNotExist) && checkID(id) == nil {
+		if r, err := s.loadFormat1(id); r != nil || err != nil {
+			return r, err
+		}
+	}
 	h, events, err := s.read(id)
 	if err != nil {
 		return nil, err
@@ -241,7 +249,10 @@ func (s *FileStore) Create(r *release.Release) error {
 	if _, err := os.Lstat(s.relDir(id)); err == nil {
 		return s.exists(id)
 	}
-	s.addMarker("open", id) // before the folder appears: see index.go
+	if _, err := os.Lstat(migrate.Path(s.dir, id)); err == nil && r.Migrated == nil {
+		return s.exists(id) // in format 1; only its migration may create it
+	}
+	s.addMarker("open", id, "") // before the folder appears: see index.go
 	tmp, err := os.MkdirTemp(s.dir, "."+id+fsutil.TempInfix)
 	if err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
@@ -306,6 +317,9 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 	}
 	if err := s.checkRealDir(s.relDir(id)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Lstat(migrate.Path(s.dir, id)); err == nil {
+				return s.needsMigrate(id)
+			}
 			return s.notFound(id)
 		}
 		return err
@@ -338,7 +352,7 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 	}
 	r.MarkStored()
 	if r.OwnStatus() != release.StatusInProgress {
-		s.markClosed(id)
+		s.markClosed(id, pending[len(pending)-1].FileName())
 	}
 	return nil
 }
@@ -355,16 +369,65 @@ func (s *FileStore) IDs() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		if e.IsDir() && checkID(e.Name()) == nil {
-			ids = append(ids, e.Name())
+		name := e.Name()
+		if e.IsDir() && checkID(name) == nil {
+			ids = append(ids, name)
+		} else if id, ok := strings.CutSuffix(name, ".json"); ok && e.Type().IsRegular() && checkID(id) == nil {
+			ids = append(ids, id) // format 1, not yet migrated
 		}
 	}
-	return ids, nil
+	sort.Strings(ids)
+	return slices.Compact(ids), nil
+}
+
+func (s *FileStore) isDir(id string) bool {
+	_, err := os.Lstat(s.relDir(id))
+	return err == nil
+}
+
+// exists1 reports whether release id exists in either format.
+func (s *FileStore) exists1(id string) bool {
+	if _, err := os.Lstat(s.relDir(id)); err == nil {
+		return true
+	}
+	_, err := os.Lstat(migrate.Path(s.dir, id))
+	return err == nil
+}
+
+// loadFormat1 reads a release that is still in format 1, for commands
+// that only read; nil and no error when there is none.
+func (s *FileStore) loadFormat1(id string) (*release.Release, error) {
+	path := migrate.Path(s.dir, id)
+	if _, err := os.Lstat(path); err != nil {
+		return nil, nil
+	}
+	r, err := migrate.Load(s.dir, id)
+	if err != nil {
+		return nil, s.unparsable(path, err)
+	}
+	r.MarkStored()
+	r.Format1 = path
+	return r, nil
+}
+
+func (s *FileStore) needsMigrate(id string) error {
+	return errs.Usagef("release %s is still in state format 1 (%s): commands can read it, but writing needs format 2",
+		id, migrate.Path(s.dir, id)).WithHint("run `octorelease migrate` once, and commit the result")
 }
 
 // Inspect is for `audit verify`: every problem of release id, not only the
 // first, including files that are not in the form this build writes.
 func (s *FileStore) Inspect(id string) (*release.Release, []release.Damage, error) {
+	if checkID(id) == nil && !s.isDir(id) {
+		if data, err := readFile(migrate.Path(s.dir, id), legacy.MaxSize); err == nil {
+			r, _ := s.loadFormat1(id)
+			var damage []release.Damage
+			for _, p := range legacy.VerifyBytes(data) {
+				damage = append(damage, release.Damage{File: id + ".json", Problem: p})
+			}
+			return r, damage, nil
+		}
+	}
 	h, events, err := s.read(id)
 	if err != nil {
 		return nil, nil, err

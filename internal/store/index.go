@@ -20,8 +20,10 @@ import (
 // is checked against the state folder on every use.
 //
 //	.index/open/<id>    may be in progress
-//	.index/closed/<id>  closed for good (released or aborted)
-//	.index/stamp        the state folder's modification time at the last scan
+//	.index/closed/<id>  closed for good (released or aborted); holds the
+//	                    name of the closing event file, checked on a scan
+//	.index/stamp        the modification times of the state folder and of
+//	                    .index/open at the last scan
 //
 // A release arriving from git (a pull, a checkout) adds a folder, which
 // changes the state folder's modification time: the stamp no longer
@@ -45,8 +47,12 @@ func (s *FileStore) OpenIDs() ([]string, error) {
 		return nil, fmt.Errorf("read state folder %s: %w", s.dir, err)
 	}
 	stamp := dirStamp(fi)
+	if ofi, err := os.Stat(s.indexPath("open")); err == nil {
+		// A marker removed by hand must not hide a release either.
+		stamp += dirStamp(ofi)
+	}
 	if data, err := readFile(s.indexPath("stamp"), 256); err != nil || string(data) != stamp {
-		if err := s.scan(fi, stamp); err != nil {
+		if err := s.scan(fi); err != nil {
 			return nil, err
 		}
 	}
@@ -56,8 +62,8 @@ func (s *FileStore) OpenIDs() ([]string, error) {
 		if _, err := os.Lstat(s.relDir(id)); err != nil {
 			continue // removed (a reset, a checkout of another branch)
 		}
-		if s.closedByNames(id) {
-			s.markClosed(id) // closed on another clone and pulled
+		if closing := s.closingEvent(id); closing != "" {
+			s.markClosed(id, closing) // closed on another clone and pulled
 			continue
 		}
 		out = append(out, id)
@@ -66,32 +72,42 @@ func (s *FileStore) OpenIDs() ([]string, error) {
 }
 
 // scan classifies every release the index does not know yet.
-func (s *FileStore) scan(fi os.FileInfo, stamp string) error {
+func (s *FileStore) scan(fi os.FileInfo) error {
 	ids, err := s.IDs()
 	if err != nil {
 		return err
 	}
 	known := map[string]bool{}
-	for _, kind := range []string{"open", "closed"} {
-		for _, id := range s.markers(kind) {
-			known[id] = true
+	for _, id := range s.markers("open") {
+		known[id] = true
+	}
+	for _, id := range s.markers("closed") {
+		// A marker names the closing event: one that does not exist (a
+		// marker copied or committed by hand) is no reason to skip a release.
+		name, err := readFile(s.indexPath("closed", id), 512)
+		if err == nil {
+			if _, err := os.Lstat(filepath.Join(s.eventDir(id), string(name))); err == nil && safeName(string(name), 255) {
+				known[id] = true
+			}
 		}
 	}
 	for _, id := range ids {
 		if known[id] {
 			continue
 		}
-		if s.closedByNames(id) {
-			s.markClosed(id)
+		if closing := s.closingEvent(id); closing != "" {
+			s.markClosed(id, closing)
 		} else {
-			s.addMarker("open", id)
+			s.addMarker("open", id, "")
 		}
 	}
 	// As git does with its index: a folder changed within the last moment
 	// may change again within the same timestamp tick, so such a stamp is
 	// not kept, and the next use scans again.
-	if time.Since(fi.ModTime()) > 2*time.Second {
-		_ = fsutil.WriteAtomic(s.indexPath("stamp"), []byte(stamp), 0o644)
+	_ = os.MkdirAll(s.indexPath("open"), 0o755)
+	ofi, err := os.Stat(s.indexPath("open"))
+	if err == nil && time.Since(fi.ModTime()) > 2*time.Second && time.Since(ofi.ModTime()) > 2*time.Second {
+		_ = fsutil.WriteAtomic(s.indexPath("stamp"), []byte(dirStamp(fi)+dirStamp(ofi)), 0o644)
 	}
 	return nil
 }
@@ -100,29 +116,40 @@ func dirStamp(fi os.FileInfo) string {
 	return fmt.Sprintf("%d %d\n", fi.ModTime().UnixNano(), inode(fi))
 }
 
-// closedByNames reports whether release id is certainly closed, from its
-// event file names alone: a format-2 release closes only by a released or
-// aborted status event, and nothing reopens it. A release whose names say
-// anything else (a migrated incident history) is loaded to decide.
-func (s *FileStore) closedByNames(id string) bool {
+// closingEvent names the event file that closed release id, or "" if it
+// may be open. It decides from the file names alone when it can: a
+// format-2 release closes only by a released or aborted status event, and
+// nothing reopens it. A release whose names say anything else (a migrated
+// incident history) is loaded to decide.
+func (s *FileStore) closingEvent(id string) string {
 	names, err := s.eventNames(id)
 	if err != nil {
-		return false
+		return ""
 	}
-	closed, unsure := false, false
+	closing, unsure := "", false
 	for _, n := range names {
 		switch {
 		case strings.Contains(n, "-status-released-"), strings.Contains(n, "-status-aborted-"):
-			closed = true
+			if closing == "" {
+				closing = n
+			}
 		case strings.Contains(n, "-status-"):
 			unsure = true
 		}
 	}
 	if !unsure {
-		return closed
+		return closing
 	}
 	r, err := s.load(id)
-	return err == nil && r.OwnStatus() != release.StatusInProgress
+	if err != nil || r.OwnStatus() == release.StatusInProgress || r.Format1 != "" {
+		return ""
+	}
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if r.Events[i].Kind == release.EventStatus {
+			return r.Events[i].FileName()
+		}
+	}
+	return ""
 }
 
 func (s *FileStore) markers(kind string) []string {
@@ -140,20 +167,21 @@ func (s *FileStore) markers(kind string) []string {
 	return ids
 }
 
-// addMarker records id under kind. Best effort: a marker that cannot be
-// written only costs a scan.
-func (s *FileStore) addMarker(kind, id string) {
+// addMarker records id under kind, with content. Best effort: a marker
+// that cannot be written only costs a scan.
+func (s *FileStore) addMarker(kind, id, content string) {
 	dir := s.indexPath(kind)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
-	f, err := os.OpenFile(filepath.Join(dir, id), os.O_WRONLY|os.O_CREATE|fsutil.NoFollow, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|fsutil.NoFollow, 0o644)
 	if err == nil {
+		_, _ = f.WriteString(content)
 		f.Close()
 	}
 }
 
-func (s *FileStore) markClosed(id string) {
-	s.addMarker("closed", id)
+func (s *FileStore) markClosed(id, closing string) {
+	s.addMarker("closed", id, closing)
 	_ = os.Remove(s.indexPath("open", id))
 }

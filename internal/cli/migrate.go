@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/migrate"
+)
+
+// MigrateOptions are the flags of `migrate`.
+type MigrateOptions struct {
+	F *Factory
+}
+
+// NewCmdMigrate builds `octorelease migrate`.
+func NewCmdMigrate(f *Factory, runF func(*MigrateOptions) error) *cobra.Command {
+	opts := &MigrateOptions{F: f}
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Convert format-1 state files to format 2",
+		Long: `Convert every release still kept in state format 1 (<state_dir>/<id>.json, one
+file with a linear hash chain, which conflicted on every concurrent push) to
+format 2 (<state_dir>/<id>/, a header and one immutable file per event, which
+git merges without conflicts).
+
+Each old event keeps its kind, actor, time, note, reason, evidence, status and
+check result; the new header records the old chain's final hash, so the old
+file in git history stays provable. A release whose old chain does not verify
+is left as it is and reported. The old file, its .bak and .lock, and the old
+.index/<status>/ markers are removed. Commit the result.
+
+Until a release is migrated, commands that only read it work as before, and
+commands that write to it say to run migrate.`,
+		Example: `  octorelease migrate
+  git add .octorelease && git commit -m "octorelease: state format 2"`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return asRuntime(runMigrate(opts))
+		},
+	}
+}
+
+type migrateJSON struct {
+	Release string `json:"release" yaml:"release"`
+	Events  int    `json:"events" yaml:"events"`
+	From    string `json:"from" yaml:"from"`
+	Error   string `json:"error,omitempty" yaml:"error,omitempty"`
+}
+
+func runMigrate(o *MigrateOptions) error {
+	f := o.F
+	format, err := f.outputFormat("json", "yaml")
+	if err != nil {
+		return err
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	results, err := migrate.Run(cfg.StateDir, s.Create)
+	if err != nil {
+		return errs.Runtimef("migrate %s", cfg.StateDir).Wrap(err)
+	}
+	rows := []migrateJSON{}
+	failed := 0
+	for _, r := range results {
+		row := migrateJSON{Release: r.Release, Events: r.Events, From: r.From}
+		if r.Err != nil {
+			row.Error = r.Err.Error()
+			failed++
+		}
+		rows = append(rows, row)
+	}
+	if format != "text" {
+		if err := writeData(f.IO.Out, format, rows); err != nil {
+			return err
+		}
+	} else if len(rows) == 0 {
+		fmt.Fprintf(f.IO.ErrOut, "nothing to migrate: no format-1 state files in %s\n", cfg.StateDir)
+	}
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(f.IO.ErrOut, "✗ %s: %s\n", r.Release, r.Error)
+		} else if format == "text" {
+			fmt.Fprintf(f.IO.ErrOut, "✓ %s: %d events carried into format 2\n", r.Release, r.Events)
+		}
+	}
+	if failed > 0 {
+		return errs.Runtimef("%d of %d releases were not migrated", failed, len(rows))
+	}
+	return nil
+}
