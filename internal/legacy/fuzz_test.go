@@ -9,7 +9,9 @@ import (
 
 // FuzzDecode: Decode never panics, and whatever it accepts can be verified
 // and re-encoded, and the canonical re-encoding decodes to a file that
-// verifies the same way and encodes to the same bytes.
+// verifies the same way and encodes to the same bytes. Seeds: the fixture
+// state files, edits of them, and testdata/fuzz/FuzzDecode (the old
+// codec's seed corpus, kept when internal/release dropped it).
 func FuzzDecode(f *testing.F) {
 	names, err := filepath.Glob(filepath.Join("testdata", "state", "*.json"))
 	if err != nil || len(names) == 0 {

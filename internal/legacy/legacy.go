@@ -84,7 +84,8 @@ type CheckResult struct {
 }
 
 // ReadFile reads and decodes the state file at path, reading no more than
-// MaxSize+1 bytes of it.
+// MaxSize+1 bytes of it. A missing file's error satisfies
+// errors.Is(err, os.ErrNotExist).
 func ReadFile(path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -262,7 +263,10 @@ func checkNoDuplicateKeys(data []byte) error {
 				}
 				continue
 			}
-			key := tok.(string) // Token returns only strings where keys go
+			key, ok := tok.(string)
+			if !ok { // Token checks the syntax: only strings go here
+				return fmt.Errorf("expected a key in %s, found %v", where(), tok)
+			}
 			fr := &stack[n-1]
 			if !isFieldName(key) {
 				return fmt.Errorf("unknown field %q in %s (format-1 field names are lower-case ASCII)", key, where())

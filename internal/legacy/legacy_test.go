@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,8 +90,15 @@ func TestReadFile(t *testing.T) {
 	if _, err := ReadFile(big); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
 		t.Errorf("ReadFile of a file over MaxSize: %v", err)
 	}
-	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing.json")); err == nil {
-		t.Error("ReadFile of a missing file: no error")
+	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"format":1,"format":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(bad); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "duplicate key") {
+		t.Errorf("ReadFile of a bad file: %v", err)
 	}
 }
 

@@ -1,13 +1,13 @@
 #!/bin/sh
-# make-fixture.sh regenerates testdata/state/: a format-1 state folder written
-# by a format-1 build of octorelease (the commit before format 2; build it
-# with `go build -o /tmp/octo-f1 ./cmd/octorelease` there).
+# make-fixture.sh regenerates testdata/state/, a format-1 state folder, with
+# a format-1 build of octorelease: commit 34c71a1 (the last one with the
+# format-1 codec), built with `go build -o /tmp/octo-f1 ./cmd/octorelease`.
 #
 #   OCTO=/tmp/octo-f1 sh make-fixture.sh [OUT]   # OUT defaults to ./state
 #
-# The tests read the checked-in files, not this script: times, and so every
-# hash, differ from run to run. Run it only to rebuild the fixture, then
-# update the expectations in legacy_test.go (event counts per file).
+# The tests read the checked-in files, never this script: times, and so every
+# hash, differ from run to run. After regenerating, update fixtureEvents and
+# the byte edits in legacy_test.go if the events changed.
 set -eu
 
 OCTO=${OCTO:-/tmp/octo-f1}
