@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,11 +43,15 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exit N CMD ARGS...: run octorelease (or CMD) and require exit status N.
-			"exits":   cmdExits,
-			"replace": cmdReplace,
-			"events":  cmdEvents,
-			"items":   cmdItems,
-			"repeat":  cmdRepeat,
+			"exits":     cmdExits,
+			"replace":   cmdReplace,
+			"events":    cmdEvents,
+			"eventfile": cmdEventFile,
+			"rehash":    cmdRehash,
+			"cmpdir":    cmdCmpDir,
+			"savedir":   cmdSaveDir,
+			"items":     cmdItems,
+			"repeat":    cmdRepeat,
 		},
 		RequireExplicitExec: false,
 	}
@@ -102,39 +109,166 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(path, bytes.ReplaceAll(data, []byte(old), []byte(repl)), 0o644))
 }
 
-// cmdEvents runs `events FILE remove N` or `events FILE swap N M` on a state
-// file: it removes or swaps events (1-based positions) and writes the file
-// back in octorelease's own canonical encoding, as a careful forger would, so
-// that only the hash chain can tell.
+// cmdEvents runs `events DIR`: it prints the event files of the release
+// folder DIR (DIR/events/*.json), sorted, one a line, with the leading UTC
+// time replaced by TIME and the hash digits by HASH, so that a script can
+// cmp the kinds, items and roles of a release's history.
 func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 3 {
-		ts.Fatalf("usage: events FILE remove N | events FILE swap N M")
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: events DIR")
+	}
+	for _, n := range eventNames(ts, args[0]) {
+		m := eventNameRE.FindStringSubmatch(n)
+		if m == nil {
+			ts.Fatalf("events: %s is not named <UTC time>-<kind>[-<item>][-<role>]-<16 hex>.json", n)
+		}
+		fmt.Fprintf(ts.Stdout(), "TIME-%s-HASH.json\n", m[1])
+	}
+}
+
+// eventNameRE is the name of an event file (SPEC §6): its UTC time, its
+// kind and so on, the first 16 hex digits of its hash.
+var eventNameRE = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-([A-Za-z0-9._-]+)-[0-9a-f]{16}\.json$`)
+
+func eventNames(ts *testscript.TestScript, dir string) []string {
+	entries, err := os.ReadDir(filepath.Join(ts.MkAbs(dir), "events"))
+	ts.Check(err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+// cmdEventFile runs `eventfile VAR DIR REGEXP`: it sets VAR to the path of
+// the one event file of release folder DIR whose name matches REGEXP, and
+// fails unless exactly one does.
+func cmdEventFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: eventfile VAR DIR REGEXP")
+	}
+	re, err := regexp.Compile(args[2])
+	ts.Check(err)
+	var found []string
+	for _, n := range eventNames(ts, args[1]) {
+		if re.MatchString(n) {
+			found = append(found, n)
+		}
+	}
+	if len(found) != 1 {
+		ts.Fatalf("eventfile: %d event files of %s match %q: %v", len(found), args[1], args[2], found)
+	}
+	ts.Setenv(args[0], filepath.Join(ts.MkAbs(args[1]), "events", found[0]))
+}
+
+// cmdRehash runs `rehash FILE`: it recomputes the hash of the (edited)
+// event in FILE and writes it, in octorelease's own encoding, under the
+// name that hash gives it in the same folder, removing FILE: what a
+// careful forger does, so that only the DAG (or a signature) can tell.
+func cmdRehash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: rehash FILE")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
 	ts.Check(err)
-	r, err := release.Decode(data)
+	e, err := release.DecodeEvent(data)
 	ts.Check(err)
-	pos := func(s string) int {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > len(r.Events) {
-			ts.Fatalf("events: position %q out of range 1..%d", s, len(r.Events))
+	e.Hash, err = e.ComputeHash()
+	ts.Check(err)
+	out, err := release.EncodeEvent(e)
+	ts.Check(err)
+	ts.Check(os.Remove(path))
+	ts.Check(os.WriteFile(filepath.Join(filepath.Dir(path), e.FileName()), out, 0o644))
+}
+
+// cmdSaveDir runs `savedir SRC DST`: it copies the folder SRC (files and
+// sub-folders; a symbolic link is an error) to DST, replacing DST.
+func cmdSaveDir(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: savedir SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	ts.Check(os.RemoveAll(dst))
+	ts.Check(filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-		return n - 1
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, 0o644)
+		default:
+			return fmt.Errorf("savedir: %s is not a regular file or folder", path)
+		}
+	}))
+}
+
+// cmdCmpDir runs `cmpdir OLD NEW [N]`: every file under folder OLD must be
+// under NEW with the same bytes, and NEW must hold exactly N files more
+// (default 0). Files named .lock are left out: a writer records itself in
+// the permanent lock file, which git ignores. It prints the new files'
+// paths, relative to NEW.
+func cmdCmpDir(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: cmpdir OLD NEW [N]")
 	}
-	switch {
-	case args[1] == "remove" && len(args) == 3:
-		i := pos(args[2])
-		r.Events = append(r.Events[:i], r.Events[i+1:]...)
-	case args[1] == "swap" && len(args) == 4:
-		i, j := pos(args[2]), pos(args[3])
-		r.Events[i], r.Events[j] = r.Events[j], r.Events[i]
-	default:
-		ts.Fatalf("usage: events FILE remove N | events FILE swap N M")
+	want := 0
+	if len(args) == 3 {
+		n, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		want = n
 	}
-	out, err := release.Encode(r)
-	ts.Check(err)
-	ts.Check(os.WriteFile(path, out, 0o644))
+	files := func(root string) map[string][]byte {
+		out := map[string][]byte{}
+		ts.Check(filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() == ".lock" {
+				return err
+			}
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			out[filepath.ToSlash(rel)] = data
+			return err
+		}))
+		return out
+	}
+	old, cur := files(ts.MkAbs(args[0])), files(ts.MkAbs(args[1]))
+	for name, data := range old {
+		got, ok := cur[name]
+		switch {
+		case !ok:
+			ts.Fatalf("cmpdir: %s/%s is gone", args[1], name)
+		case !bytes.Equal(got, data):
+			ts.Fatalf("cmpdir: %s/%s changed", args[1], name)
+		}
+	}
+	var added []string
+	for name := range cur {
+		if _, ok := old[name]; !ok {
+			added = append(added, name)
+		}
+	}
+	sort.Strings(added)
+	for _, name := range added {
+		fmt.Fprintln(ts.Stdout(), name)
+	}
+	if len(added) != want {
+		ts.Fatalf("cmpdir: %s holds %d new files, want %d: %v", args[1], len(added), want, added)
+	}
 }
 
 // cmdItems runs `items FILE`: it reads `checklist show -o json` output and

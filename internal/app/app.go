@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"unicode/utf8"
 
@@ -20,13 +19,6 @@ var Version = "dev"
 
 // Main runs octorelease with the process's arguments and returns the exit code.
 func Main() int {
-	// A run lives for milliseconds: collecting garbage at every doubling of
-	// a heap that dies with the process costs a 1,000-item status a tenth of
-	// its time. Four times the live heap bounds memory all the same. GOGC in
-	// the environment still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 	io := iostreams.System(os.Getenv)
 	code := Run(cli.NewFactory(io, Version), os.Args[1:])
 	if err := io.Flush(); err != nil && code == errs.CodeOK {

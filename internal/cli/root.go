@@ -51,8 +51,8 @@ func newRootCmd(f *Factory) *cobra.Command {
 to your code. A release manager opens a release and is walked through the
 pre-release gates and deployment steps; each role signs off on its items; every
 sign-off, waiver and check result is recorded with who, when, why and evidence
-in a tamper-evident state file; CI runs 'octorelease gate' to block a pipeline
-while a gate is open.`,
+as an immutable event file that git merges across clones; CI runs
+'octorelease gate' to block a pipeline while a gate is open.`,
 		Example: `  octorelease start 1.4.0 --summary "Faster search"
   octorelease sign qa-signoff --role qa --evidence https://ci.example.com/run/42
   octorelease status

@@ -14,6 +14,8 @@ func TestChanged(t *testing.T) {
 	state := filepath.Join(a, stateRel)
 	write(t, filepath.Join(state, "v1.4.0", "events", "0002.json"), "{\"n\":2}\n")
 	write(t, filepath.Join(state, "v1.4.0", "events", "0003.json"), "{\"n\":3}\n")
+	write(t, filepath.Join(state, "v1.4.0", "events", "-n :(glob)*.json"), "{}\n") // unchanged, odd name
+	write(t, filepath.Join(state, "v1.4.0", "events", "-m *.json"), "{}\n")
 	git(t, a, "add", ".")
 	git(t, a, "commit", "-q", "-m", "more")
 	rev := git(t, a, "rev-parse", "HEAD")
@@ -25,7 +27,8 @@ func TestChanged(t *testing.T) {
 	git(t, a, "commit", "-q", "-m", "drop")
 	// Modified, committed.
 	write(t, filepath.Join(state, "v1.4.0", "events", "0002.json"), "{\"n\":22}\n")
-	git(t, a, "commit", "-q", "-am", "edit")
+	git(t, a, "commit", "-q", "-m", "edit", "--", filepath.Join(stateRel, "v1.4.0", "events", "0002.json"))
+	write(t, filepath.Join(state, "v1.4.0", "events", "-m *.json"), "{\"edited\":1}\n")
 	// Deleted, uncommitted.
 	if err := os.Remove(filepath.Join(state, "v1.4.0", "events", "0003.json")); err != nil {
 		t.Fatal(err)
@@ -36,7 +39,7 @@ func TestChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(state, "v1.5.0", "release.json"), "{}\n")
-	git(t, a, "add", ".")
+	git(t, a, "add", filepath.Join(stateRel, "v1.5.0"))
 	git(t, a, "commit", "-q", "-m", "v1.5.0")
 	write(t, filepath.Join(state, "v1.5.0", "events", "0001.json"), "{}\n")
 
@@ -45,6 +48,7 @@ func TestChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Change{
+		{".octorelease/v1.4.0/events/-m *.json", Modified},
 		{".octorelease/v1.4.0/events/0001.json", Deleted},
 		{".octorelease/v1.4.0/events/0002.json", Modified},
 		{".octorelease/v1.4.0/events/0003.json", Deleted},
@@ -55,12 +59,20 @@ func TestChanged(t *testing.T) {
 	}
 
 	// A file replaced by a folder is a change too.
-	if err := os.MkdirAll(filepath.Join(state, ".gitignore.d"), 0o755); err != nil {
+	gi := filepath.Join(state, ".gitignore")
+	if err := os.Remove(gi); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := Changed(ctx, a, state, "HEAD"); err != nil || len(got) != 2 {
-		// release.json (uncommitted edit) and 0003.json (uncommitted delete)
-		t.Errorf("Changed(HEAD) = %+v, %v", got, err)
+	write(t, filepath.Join(gi, "x"), "")
+	got, err = Changed(ctx, a, state, "HEAD")
+	want = []Change{
+		{".octorelease/.gitignore", Modified},
+		{".octorelease/v1.4.0/events/-m *.json", Modified},
+		{".octorelease/v1.4.0/events/0003.json", Deleted},
+		{".octorelease/v1.4.0/release.json", Modified},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Changed(HEAD) = %+v, %v\nwant %+v", got, err, want)
 	}
 	if _, err := Changed(ctx, a, state, "no-such-rev"); err == nil {
 		t.Error("unknown revision accepted")

@@ -57,7 +57,19 @@ func (e *gitError) Error() string {
 	if msg == "" {
 		msg = e.err.Error()
 	}
-	return "git " + e.args[0] + ": " + msg
+	return "git " + subcommand(e.args) + ": " + msg
+}
+
+// subcommand is the git command in args, past any "-c name=value".
+func subcommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-c" {
+			i++
+			continue
+		}
+		return args[i]
+	}
+	return ""
 }
 
 func (e *gitError) Unwrap() error { return e.err }

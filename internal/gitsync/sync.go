@@ -60,7 +60,7 @@ type Options struct {
 // Result says what Sync did.
 type Result struct {
 	Committed []string // state files committed, repo-relative slash paths
-	Commit    string   // the commit made of them, "" if none
+	Commit    string   // the commit holding them, as pushed (rebased); "" if none
 	Pulled    int      // commits integrated from the remote
 	Merged    bool     // integrated with a merge commit rather than a rebase
 	Pushed    bool
@@ -208,9 +208,6 @@ func open(ctx context.Context, o Options) (*syncer, error) {
 	if _, err := g.line(ctx, "rev-parse", "--verify", "-q", "HEAD^{commit}"); err != nil {
 		return nil, fmt.Errorf("sync: branch %s has no commits yet", s.branch)
 	}
-	if op := s.inProgress(); op != "" {
-		return nil, fmt.Errorf("sync: a %s is in progress in %s: finish or abort it first", op, top)
-	}
 
 	cfgRemote, _ := g.line(ctx, "config", "--get", "branch."+s.branch+".remote")
 	cfgMerge, _ := g.line(ctx, "config", "--get", "branch."+s.branch+".merge")
@@ -276,6 +273,9 @@ func (s *syncer) run(ctx context.Context) error {
 	// cancelled: cut short, they would leave it mid-commit or mid-rebase.
 	local := context.WithoutCancel(ctx)
 
+	if op := s.inProgress(); op != "" {
+		return fmt.Errorf("sync: a %s is in progress in %s: finish or abort it first", op, s.g.dir)
+	}
 	added, err := s.scan(ctx)
 	if err != nil {
 		return err
@@ -367,9 +367,10 @@ func (s *syncer) scan(ctx context.Context) ([]string, error) {
 			added = append(added, p)
 		case x == 'U' || y == 'U' || (x == 'A' && y == 'A') || (x == 'D' && y == 'D'):
 			unmerged = append(unmerged, p)
-		case x == 'A':
-			// Not in HEAD: a new file the user staged. Gone from the
-			// working tree again (AD) it is nothing to record.
+		case x == 'A' || (x == ' ' && y == 'A'):
+			// Not in HEAD: a new file the user staged (or marked with
+			// add -N). Gone from the working tree again (AD) it is
+			// nothing to record.
 			if y != 'D' {
 				added = append(added, p)
 			}
@@ -474,9 +475,13 @@ func (s *syncer) checkUnpushed(ctx context.Context, tip string) error {
 		c, f := pick(tamper)
 		return &TamperError{Paths: f, Commits: c}
 	}
-	if len(other.files) > 0 && !s.o.AllowOtherCommits {
+	if len(other.files) > 0 {
 		c, f := pick(other)
-		return &OtherCommitsError{Commits: c, Files: f}
+		if !s.o.AllowOtherCommits {
+			return &OtherCommitsError{Commits: c, Files: f}
+		}
+		s.say("publishing %d unpushed commit(s) that touch files outside the state folder, as allowed: %s (%s)",
+			len(c), listSome(shortAll(c), 5), listSome(f, 5))
 	}
 	return nil
 }
@@ -550,7 +555,7 @@ func (s *syncer) integrate(ctx context.Context, tip string) error {
 			return err
 		}
 		s.res.Pulled += pulled
-		s.say("fast-forwarded %d commit(s) from %s", pulled, s.res.Upstream)
+		s.say("fast-forwarded to %s, pulling %d commit(s)", s.res.Upstream, pulled)
 		return nil
 	}
 	if err := s.checkAddAdd(ctx, head, tip); err != nil {
@@ -562,7 +567,9 @@ func (s *syncer) integrate(ctx context.Context, tip string) error {
 	}
 	how := "rebased onto"
 	if dirty == "" {
-		err = s.rebase(ctx, head, tip)
+		if err = s.rebase(ctx, head, tip); err == nil {
+			err = s.findCommit(ctx)
+		}
 	} else {
 		how = "merged"
 		err = s.merge(ctx, head, tip)
@@ -571,7 +578,7 @@ func (s *syncer) integrate(ctx context.Context, tip string) error {
 		return err
 	}
 	s.res.Pulled += pulled
-	s.say("%s %d commit(s) from %s", how, pulled, s.res.Upstream)
+	s.say("%s %s, pulling %d commit(s)", how, s.res.Upstream, pulled)
 	return nil
 }
 
@@ -624,6 +631,33 @@ func (s *syncer) checkAddAdd(ctx context.Context, head, tip string) error {
 	}
 	if len(clash) > 0 {
 		return fmt.Errorf("sync: both this clone and %s added %s, with different contents; nothing was integrated: rename or remove yours", s.res.Upstream, listSome(clash, 5))
+	}
+	return nil
+}
+
+// findCommit points Result.Commit at sync's commit as rebased: the newest
+// commit, unless the rebase dropped it because the remote already had the
+// same files (then there is no commit of sync's left).
+func (s *syncer) findCommit(ctx context.Context) error {
+	if s.res.Commit == "" {
+		return nil
+	}
+	const id = "--format=%an%x00%ae%x00%ad%x00%B"
+	was, err := s.g.run(ctx, "", "log", "-1", id, s.res.Commit)
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	now, err := s.g.run(ctx, "", "log", "-1", id, "HEAD")
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if was != now {
+		s.res.Commit = ""
+		return nil
+	}
+	s.res.Commit, err = s.g.line(ctx, "rev-parse", "HEAD")
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
 	}
 	return nil
 }

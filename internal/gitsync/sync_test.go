@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 var ctx = context.Background()
@@ -34,12 +36,14 @@ func TestSyncCommitsOnlyNewStateFiles(t *testing.T) {
 		".octorelease/v1.4.0/events/0003.json",
 		".octorelease/v1.5.0/events/-x:(glob)y.json",
 		".octorelease/v1.5.0/events/a b*.json",
+		".octorelease/v1.5.0/events/ita.json",
 		".octorelease/v1.5.0/release.json",
 	}
 	for _, f := range newFiles {
 		write(t, filepath.Join(a, f), "{}\n")
 	}
 	git(t, a, "add", ".octorelease/v1.4.0/events/0003.json")
+	git(t, a, "add", "-N", ".octorelease/v1.5.0/events/ita.json")
 	// Ignored files stay out.
 	write(t, filepath.Join(a, stateRel, "v1.5.0.json.lock"), "")
 	write(t, filepath.Join(a, stateRel, ".index", "in-progress", "v1.5.0"), "")
@@ -78,7 +82,7 @@ func TestSyncCommitsOnlyNewStateFiles(t *testing.T) {
 	if head, tip := git(t, a, "rev-parse", "HEAD"), git(t, origin, "rev-parse", "main"); head != tip || res.Commit != head {
 		t.Errorf("HEAD %s, origin %s, Result.Commit %s", head, tip, res.Commit)
 	}
-	want := "octorelease: record 1 release and 4 events (v1.4.0, v1.5.0)"
+	want := "octorelease: record 1 release and 5 events (v1.4.0, v1.5.0)"
 	if msg := git(t, a, "log", "-1", "--format=%s"); msg != want {
 		t.Errorf("message %q, want %q", msg, want)
 	}
@@ -360,6 +364,49 @@ func TestSyncLocalChangeInTheWay(t *testing.T) {
 	noOperation(t, b)
 }
 
+func TestSyncPushRefusedThenRetried(t *testing.T) {
+	origin, c := setup(t, 2)
+	a, b := c[0], c[1]
+	write(t, filepath.Join(a, stateRel, "v1.4.0", "events", "a1.json"), "{}\n")
+	if _, err := Sync(ctx, opts(a)); err != nil {
+		t.Fatal(err)
+	}
+	// b merges (dirty tree), then its pre-push hook refuses.
+	write(t, filepath.Join(b, "README.md"), "readme, b's edit\n")
+	write(t, filepath.Join(b, stateRel, "v1.4.0", "events", "b1.json"), "{}\n")
+	hook := filepath.Join(b, ".git", "hooks", "pre-push")
+	write(t, hook, "#!/bin/sh\necho 'not today' >&2\nexit 1\n")
+	if err := os.Chmod(hook, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Sync(ctx, opts(b))
+	if err == nil || !strings.Contains(err.Error(), "push to origin/main failed") || !strings.Contains(err.Error(), "committed locally") {
+		t.Fatalf("err = %v", err)
+	}
+	t.Log(err)
+	if res.Retries != 0 || !res.Merged || res.Pushed {
+		t.Errorf("%+v", res)
+	}
+	noOperation(t, b)
+
+	// Later: hook gone, origin moved on. b's unpushed history now holds a
+	// merge commit of sync's, which must not count as "other commits".
+	os.Remove(hook)
+	write(t, filepath.Join(a, stateRel, "v1.4.0", "events", "a2.json"), "{}\n")
+	if _, err := Sync(ctx, opts(a)); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = Sync(ctx, opts(b)); err != nil || !res.Pushed || res.Pulled != 1 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if !contains(files(t, origin, "main"), ".octorelease/v1.4.0/events/a1.json", ".octorelease/v1.4.0/events/a2.json", ".octorelease/v1.4.0/events/b1.json") {
+		t.Errorf("origin has %q", files(t, origin, "main"))
+	}
+	if git(t, origin, "show", "main:README.md") != "readme" || read(t, filepath.Join(b, "README.md")) != "readme, b's edit\n" {
+		t.Error("README.md")
+	}
+}
+
 func TestSyncRebaseFailureAborts(t *testing.T) {
 	origin, c := setup(t, 2)
 	a, b := c[0], c[1]
@@ -481,6 +528,28 @@ func TestSyncErrors(t *testing.T) {
 			t.Error("committed although nothing could be fetched")
 		}
 	})
+	t.Run("operation in progress", func(t *testing.T) {
+		fake := filepath.Join(a, ".git", "rebase-merge")
+		if err := os.Mkdir(fake, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Sync(ctx, opts(a))
+		os.Remove(fake)
+		if err == nil || !strings.Contains(err.Error(), "a rebase is in progress") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("another sync running", func(t *testing.T) {
+		fl := flock.New(filepath.Join(a, ".git", "octorelease-sync.lock"))
+		if ok, err := fl.TryLock(); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		_, err := Sync(ctx, opts(a))
+		fl.Unlock()
+		if err == nil || !strings.Contains(err.Error(), "another sync is running") {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("relative state folder, from a subfolder", func(t *testing.T) {
 		sub := filepath.Join(a, stateRel, "v1.4.0")
 		res, err := Sync(ctx, Options{Repo: sub, StateDir: ".."})
@@ -538,8 +607,10 @@ func TestSyncConcurrentProcesses(t *testing.T) {
 				t.Errorf("round %d clone %d: %+v", round, i, res)
 			}
 			// What the clone pushed is in origin's history: nothing lost.
-			if _, err := tryGit(origin, "merge-base", "--is-ancestor", res.Commit, "main"); err != nil {
-				t.Errorf("round %d clone %d: its commit %s is not in origin's main", round, i, res.Commit)
+			for _, c := range []string{res.Commit, git(t, clones[i], "rev-parse", "HEAD")} {
+				if _, err := tryGit(origin, "merge-base", "--is-ancestor", c, "main"); err != nil {
+					t.Errorf("round %d clone %d: commit %s is not in origin's main", round, i, c)
+				}
 			}
 			retries += res.Retries
 		}

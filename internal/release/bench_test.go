@@ -2,6 +2,8 @@ package release
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,35 +35,29 @@ func benchChecklist(scale int) checklist.Checklist {
 	return cl
 }
 
-// benchReleases caches benchRelease's encoding per scale: signing 3,000
-// sign-offs takes seconds, and every benchmark needs the same releases.
-var benchReleases = map[int][]byte{}
+// benchReleases caches signedRelease per scale: signing 3,000 sign-offs
+// takes a while, and every benchmark needs the same releases, which none
+// of them changes.
+var benchReleases = map[int]*Release{}
 
 // benchRelease is a release of benchChecklist(scale) with every item signed
 // by every role: the shape of releasetest.Signed, which tests inside this
 // package cannot import.
 func benchRelease(b *testing.B, scale int) *Release {
 	b.Helper()
-	if data, ok := benchReleases[scale]; ok {
-		r, err := Decode(data)
-		if err != nil {
-			b.Fatal(err)
-		}
+	if r, ok := benchReleases[scale]; ok {
 		return r
 	}
 	r := signedRelease(b, scale)
-	data, err := Encode(r)
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchReleases[scale] = data
+	benchReleases[scale] = r
 	return r
 }
 
 func signedRelease(tb testing.TB, scale int) *Release {
+	tb.Helper()
 	cl := benchChecklist(scale)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := New(Meta{ID: "v1.0.0", Version: "1.0.0", Type: "minor", CreatedAt: at, CreatedBy: "rm@example.com"}, cl)
+	r := mustNew(tb, Meta{ID: "v1.0.0", Version: "1.0.0", Type: "minor", CreatedAt: at, CreatedBy: "rm@example.com"}, cl)
 	for _, p := range cl.Phases {
 		for _, role := range benchRoles {
 			req := SignRequest{Items: nil, Role: role, Actor: role + "@example.com", At: at,
@@ -79,55 +75,82 @@ func signedRelease(tb testing.TB, scale int) *Release {
 
 func sizeName(scale int) string { return fmt.Sprintf("%dx", scale) }
 
-// BenchmarkDecode is loading a release: parsing its state file.
-func BenchmarkDecode(b *testing.B) { benchDecode(b, Decode) }
+// listed is the release's events as the file store lists them: by file
+// name.
+func listed(r *Release) []StoredEvent {
+	s := stored(r.Events)
+	slices.SortFunc(s, func(a, b StoredEvent) int { return strings.Compare(a.Name, b.Name) })
+	return s
+}
 
-// BenchmarkEncode is what every write does (twice: before and after the
-// change, both with the new serial).
-func BenchmarkEncode(b *testing.B) { benchEncode(b, Encode) }
-
-// benchDecode and benchEncode run a codec at every size, so the current one
-// and the encoding/json oracle (codec_test.go) are measured the same way.
-func benchDecode(b *testing.B, decode func([]byte) (*Release, error)) {
-	for _, scale := range benchSizes {
-		b.Run(sizeName(scale), func(b *testing.B) {
-			data, err := Encode(benchRelease(b, scale))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := decode(data); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+// TestBenchRelease keeps the benchmarks honest: the release they measure
+// is complete, and assembles back into itself.
+func TestBenchRelease(t *testing.T) {
+	r := signedRelease(t, 1)
+	if v := r.Evaluate(Policy{}); !v.Complete || len(r.Events) != 31 {
+		t.Fatalf("bench release complete %v with %d events", v.Complete, len(r.Events))
+	}
+	back := assemble(t, r.Header, listed(r))
+	if !slices.Equal(hashes(back.Events), hashes(r.Events)) {
+		t.Error("the bench release does not assemble into its own order")
 	}
 }
 
-func benchEncode(b *testing.B, encode func(*Release) ([]byte, error)) {
+// BenchmarkDecodeEvents is the parsing half of loading a release: every
+// event file decoded.
+func BenchmarkDecodeEvents(b *testing.B) {
 	for _, scale := range benchSizes {
 		b.Run(sizeName(scale), func(b *testing.B) {
 			r := benchRelease(b, scale)
+			files := make([][]byte, len(r.Events))
+			size := 0
+			for i, e := range r.Events {
+				data, err := EncodeEvent(e)
+				if err != nil {
+					b.Fatal(err)
+				}
+				files[i] = data
+				size += len(data)
+			}
+			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := encode(r); err != nil {
-					b.Fatal(err)
+				for _, data := range files {
+					if _, err := DecodeEvent(data); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
 		})
 	}
 }
 
-// BenchmarkEvaluate is computing status: every item's state from the log.
+// BenchmarkAssemble is the other half: hashes and names checked, the DAG
+// checked and put in view order.
+func BenchmarkAssemble(b *testing.B) {
+	for _, scale := range benchSizes {
+		b.Run(sizeName(scale), func(b *testing.B) {
+			r := benchRelease(b, scale)
+			events := listed(r)
+			b.ReportAllocs()
+			for b.Loop() {
+				if back, damage := Assemble(r.Header, events); damage != nil || len(back.Events) != len(r.Events) {
+					b.Fatal(DescribeDamage(damage))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluate is computing status: every item's state from the events.
 func BenchmarkEvaluate(b *testing.B) {
 	for _, scale := range benchSizes {
 		b.Run(sizeName(scale), func(b *testing.B) {
 			r := benchRelease(b, scale)
+			pol := Policy{SeparationOfDuties: true}
 			b.ReportAllocs()
 			for b.Loop() {
-				if v := r.Evaluate(); !v.Complete {
+				if v := r.Evaluate(pol); !v.Complete {
 					b.Fatal("release not complete")
 				}
 			}
@@ -141,30 +164,12 @@ func BenchmarkGate(b *testing.B) {
 		b.Run(sizeName(scale), func(b *testing.B) {
 			r := benchRelease(b, scale)
 			last := r.Checklist.Phases[len(r.Checklist.Phases)-1].ID
+			pol := Policy{SeparationOfDuties: true}
 			b.ReportAllocs()
 			for b.Loop() {
-				g, err := r.Gate(last, nil)
+				g, err := r.Gate(last, nil, pol)
 				if err != nil || !g.Passed {
 					b.Fatal(err, g.Blockers)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkVerify is checking the hash chain, as gate and audit do.
-func BenchmarkVerify(b *testing.B) {
-	benchVerify(b, func(r *Release) bool { return r.Verify() == nil })
-}
-
-func benchVerify(b *testing.B, intact func(*Release) bool) {
-	for _, scale := range benchSizes {
-		b.Run(sizeName(scale), func(b *testing.B) {
-			r := benchRelease(b, scale)
-			b.ReportAllocs()
-			for b.Loop() {
-				if !intact(r) {
-					b.Fatal("chain reported broken")
 				}
 			}
 		})

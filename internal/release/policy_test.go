@@ -11,7 +11,7 @@ import (
 )
 
 // completeAll finishes every item: phase pre signed, d and g waived, e and f signed.
-func completeAll(t *testing.T, r *Release) {
+func completeAll(t testing.TB, r *Release) {
 	t.Helper()
 	completePre(t, r)
 	if err := r.Waive(ActionRequest{Item: "d", Role: "sre", Actor: "alice", Reason: "no data", At: at(30)}, open); err != nil {
@@ -25,11 +25,10 @@ func completeAll(t *testing.T, r *Release) {
 }
 
 func TestSignRefusals(t *testing.T) {
-	sod := Policy{SeparationOfDuties: true}
-	withCheckOnE := func() *Release {
+	withCheckOnE := func(t *testing.T) *Release {
 		cl := testChecklist()
 		cl.Phases[1].Items[1].Check = &checklist.Check{Run: "./e.sh"}
-		return New(testMeta(), cl)
+		return mustNew(t, testMeta(), cl)
 	}
 	tests := []struct {
 		name  string
@@ -52,7 +51,7 @@ func TestSignRefusals(t *testing.T) {
 		{"not a member", nil, SignRequest{Items: []string{"b"}, Role: "sre", Actor: "dave"}, members, errs.CodePolicy,
 			[]string{"dave may not sign b for role sre", "alice, Bob@Example.com"}},
 		{"not a member, single role inferred", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			passCheck(t, r, "c", true)
 			return r
 		}, SignRequest{Items: []string{"c"}, Actor: "dave"}, members, errs.CodePolicy,
@@ -60,13 +59,13 @@ func TestSignRefusals(t *testing.T) {
 		{"member of no role of the item", nil, SignRequest{Items: []string{"b"}, Actor: "dave"}, members, errs.CodePolicy,
 			[]string{"dave may not sign b", "qa: carol", "sre: alice, Bob@Example.com"}},
 		{"already signed", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			mustSign(t, r, open, "dev", "", "a")
 			return r
 		}, SignRequest{Items: []string{"a"}, Actor: "dev2"}, open, errs.CodePolicy,
 			[]string{"a is already signed for role developer by dev at 2026-11-25T10:01:00Z; revoke first"}},
 		{"separation of duties", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			mustSign(t, r, sod, "alice", "qa", "b")
 			return r
 		}, SignRequest{Items: []string{"b"}, Role: "sre", Actor: "ALICE"}, sod, errs.CodePolicy,
@@ -74,7 +73,7 @@ func TestSignRefusals(t *testing.T) {
 		{"earlier phase incomplete", nil, SignRequest{Items: []string{"e"}, Actor: "alice"}, open, errs.CodePolicy,
 			[]string{"e is blocked by phase pre (a, b, c)", "--force --reason"}},
 		{"needs incomplete", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			completePre(t, r)
 			return r
 		}, SignRequest{Items: []string{"f"}, Actor: "carol"}, open, errs.CodePolicy,
@@ -84,33 +83,33 @@ func TestSignRefusals(t *testing.T) {
 		{"check never ran", nil, SignRequest{Items: []string{"c"}, Actor: "alice"}, open, errs.CodePolicy,
 			[]string{"check of c has not passed (run `octorelease check c`)"}},
 		{"check failed", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			passCheck(t, r, "c", false)
 			return r
 		}, SignRequest{Items: []string{"c"}, Actor: "alice"}, open, errs.CodePolicy,
 			[]string{"check of c has not passed"}},
 		{"check passed then failed", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			passCheck(t, r, "c", true)
 			passCheck(t, r, "c", false)
 			return r
 		}, SignRequest{Items: []string{"c"}, Actor: "alice"}, open, errs.CodePolicy,
 			[]string{"check of c has not passed"}},
-		{"force does not override a check", func(*testing.T) *Release { return withCheckOnE() },
+		{"force does not override a check", withCheckOnE,
 			SignRequest{Items: []string{"e"}, Actor: "alice", Force: true, Reason: "hurry"}, open, errs.CodePolicy,
 			[]string{"check of e has not passed"}},
 		{"release aborted", func(t *testing.T) *Release {
-			r := newTest()
-			if err := r.SetStatus(StatusAborted, "alice", "no", "", at(1)); err != nil {
+			r := newTest(t)
+			if err := r.SetStatus(StatusAborted, "alice", "no", at(1), open); err != nil {
 				t.Fatal(err)
 			}
 			return r
 		}, SignRequest{Items: []string{"a"}, Actor: "dev"}, open, errs.CodePolicy,
 			[]string{"release v1.4.0 is aborted"}},
 		{"release released", func(t *testing.T) *Release {
-			r := newTest()
+			r := newTest(t)
 			completeAll(t, r)
-			if err := r.SetStatus(StatusReleased, "alice", "", "", at(40)); err != nil {
+			if err := r.SetStatus(StatusReleased, "alice", "", at(40), open); err != nil {
 				t.Fatal(err)
 			}
 			return r
@@ -123,7 +122,7 @@ func TestSignRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newTest()
+			r := newTest(t)
 			if tt.setup != nil {
 				r = tt.setup(t)
 			}
@@ -152,7 +151,7 @@ func TestSignRoleResolution(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newTest()
+			r := newTest(t)
 			mustSign(t, r, tt.pol, tt.actor, "", tt.item)
 			e := r.Events[len(r.Events)-1]
 			if e.Kind != EventSign || e.Role != tt.want || e.Actor != tt.actor || e.Item != tt.item {
@@ -163,13 +162,19 @@ func TestSignRoleResolution(t *testing.T) {
 }
 
 func TestSignRecordsEvent(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	err := r.Sign(SignRequest{Items: []string{"a"}, Actor: "dev", Note: "merged", Evidence: []string{"https://x/pr/1"}, At: at(5)}, open)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := r.Events[1]
-	if e.Seq != 2 || e.Kind != EventSign || e.Role != "developer" || e.Note != "merged" ||
+	if want, _ := e.ComputeHash(); e.Hash != want || !slices.Equal(e.Parents, []string{r.Events[0].Hash}) || r.Events[0].Kind != EventStart {
+		t.Errorf("sign event not hash-linked to the start event: %+v", e)
+	}
+	if len(r.Pending()) != 2 {
+		t.Errorf("%d events pending for the store, want start and sign", len(r.Pending()))
+	}
+	if e.Kind != EventSign || e.Role != "developer" || e.Note != "merged" ||
 		!slices.Equal(e.Evidence, []string{"https://x/pr/1"}) || e.Forced || !e.At.Equal(at(5)) {
 		t.Errorf("sign event %+v", e)
 	}
@@ -180,7 +185,7 @@ func TestSignRecordsEvent(t *testing.T) {
 }
 
 func TestSignSeveralItemsCompletesPhase(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	mustSign(t, r, open, "carol", "qa", "b")
 	mustSign(t, r, open, "alice", "sre", "b")
 	passCheck(t, r, "c", true)
@@ -196,13 +201,13 @@ func TestSignSeveralItemsCompletesPhase(t *testing.T) {
 	if !slices.Equal(signed, want) {
 		t.Errorf("signed %v, want %v", signed, want)
 	}
-	if p := r.Verify(); p != nil {
-		t.Error(p)
+	if back, damage := Assemble(r.Header, stored(r.Events)); damage != nil || !slices.Equal(hashes(back.Events), hashes(r.Events)) {
+		t.Errorf("the events do not assemble back: %s", DescribeDamage(damage))
 	}
 }
 
 func TestSignForce(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	err := r.Sign(SignRequest{Items: []string{"f"}, Role: "qa", Actor: "carol", Force: true, Reason: "hotfix", At: at(1)}, open)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +241,7 @@ func TestSignForce(t *testing.T) {
 }
 
 func TestSeparationOfDutiesOff(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	mustSign(t, r, open, "alice", "qa", "b")
 	mustSign(t, r, open, "alice", "sre", "b")
 	if iv := itemState(t, r, "b"); iv.State != StateDone {
@@ -245,8 +250,7 @@ func TestSeparationOfDutiesOff(t *testing.T) {
 }
 
 func TestSeparationOfDutiesAfterRevoke(t *testing.T) {
-	sod := Policy{SeparationOfDuties: true}
-	r := newTest()
+	r := newTest(t)
 	mustSign(t, r, sod, "alice", "qa", "b")
 	if err := r.Revoke(ActionRequest{Item: "b", Role: "qa", Actor: "alice", Reason: "wrong hat", At: at(2)}, sod); err != nil {
 		t.Fatal(err)
@@ -281,7 +285,7 @@ func TestWaive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newTest()
+			r := newTest(t)
 			if tt.pre {
 				completePre(t, r)
 			}
@@ -294,7 +298,7 @@ func TestWaive(t *testing.T) {
 		})
 	}
 
-	r := newTest()
+	r := newTest(t)
 	completePre(t, r)
 	req := ActionRequest{Item: "d", Actor: "bob@example.com", Reason: "no schema change", At: at(60)}
 	if err := r.Waive(req, members); err != nil {
@@ -308,7 +312,7 @@ func TestWaive(t *testing.T) {
 }
 
 func TestRevoke(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	mustSign(t, r, members, "carol", "qa", "b")
 	passCheck(t, r, "c", true)
 	mustSign(t, r, members, "alice", "sre", "c")
@@ -344,8 +348,10 @@ func TestRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := r.Events[len(r.Events)-1]
-	if last.Kind != EventRevoke || last.Item != "c" || last.Role != "sre" || last.Reason != "redo" {
-		t.Errorf("revoke event %+v", last)
+	signC := r.Events[len(r.Events)-2]
+	if last.Kind != EventRevoke || last.Item != "c" || last.Role != "sre" || last.Reason != "redo" ||
+		signC.Kind != EventSign || !slices.Equal(last.Revokes, []string{signC.Hash}) {
+		t.Errorf("revoke event %+v does not name the sign-off %s", last, signC.Hash)
 	}
 	if iv := itemState(t, r, "c"); iv.State != StatePending || !slices.Equal(iv.PendingRoles, []string{"sre"}) {
 		t.Errorf("after revoke c is %+v", iv)
@@ -369,8 +375,67 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// TestRevokeNamesEvents: a revoke names the hashes it withdraws, the
+// actor's own sign-offs for the role when there are any, else all of the
+// role's (counted or not).
+func TestRevokeNamesEvents(t *testing.T) {
+	qa2 := Policy{Members: map[string][]string{"qa": {"carol", "erin"}}}
+	setup := func(t *testing.T) (r *Release, dave, carol string) {
+		r = newTest(t)
+		mustSign(t, r, open, "dave", "qa", "b") // before dave left qa
+		mustSign(t, r, qa2, "carol", "qa", "b") // dave's does not count under qa2
+		iv := viewItem(t, r, qa2, "b")
+		d, c := signoffOf(t, iv, "dave", "qa"), signoffOf(t, iv, "carol", "qa")
+		if d.Counted || d.Conflict != ConflictNotMember || !c.Counted {
+			t.Fatalf("sign-offs of b %+v", iv.Signoffs)
+		}
+		return r, d.Event, c.Event
+	}
+	revokes := func(t *testing.T, r *Release, actor string) []string {
+		t.Helper()
+		if err := r.Revoke(ActionRequest{Item: "b", Actor: actor, Role: "qa", Reason: "redo", At: at(20)}, qa2); err != nil {
+			t.Fatal(err)
+		}
+		return r.Events[len(r.Events)-1].Revokes
+	}
+	t.Run("own", func(t *testing.T) {
+		r, dave, carol := setup(t)
+		if got := revokes(t, r, "Carol"); !slices.Equal(got, []string{carol}) {
+			t.Errorf("carol's revoke names %v, want only her own %s", got, carol)
+		}
+		iv := viewItem(t, r, qa2, "b")
+		if len(iv.Signoffs) != 1 || iv.Signoffs[0].Event != dave || iv.State != StatePending {
+			t.Errorf("after carol's revoke b is %+v", iv)
+		}
+	})
+	t.Run("own, not a member any more", func(t *testing.T) {
+		r, dave, _ := setup(t)
+		if got := revokes(t, r, "dave"); !slices.Equal(got, []string{dave}) {
+			t.Errorf("dave's revoke names %v, want only his own %s", got, dave)
+		}
+	})
+	t.Run("all of the role", func(t *testing.T) {
+		r, dave, carol := setup(t)
+		if got := revokes(t, r, "erin"); !slices.Equal(got, []string{dave, carol}) {
+			t.Errorf("erin's revoke names %v, want every sign-off of the role %v", got, []string{dave, carol})
+		}
+		if iv := viewItem(t, r, qa2, "b"); len(iv.Signoffs) != 0 {
+			t.Errorf("after erin's revoke b has %+v", iv.Signoffs)
+		}
+	})
+	t.Run("role inferred from the own sign-off", func(t *testing.T) {
+		r, _, carol := setup(t)
+		if err := r.Revoke(ActionRequest{Item: "b", Actor: "carol", Reason: "redo", At: at(20)}, qa2); err != nil {
+			t.Fatal(err)
+		}
+		if e := r.Events[len(r.Events)-1]; e.Role != "qa" || !slices.Equal(e.Revokes, []string{carol}) {
+			t.Errorf("revoke %+v", e)
+		}
+	})
+}
+
 func TestRevokeWaiver(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	completePre(t, r)
 	if err := r.Waive(ActionRequest{Item: "d", Role: "sre", Actor: "alice", Reason: "n/a", At: at(30)}, open); err != nil {
 		t.Fatal(err)
@@ -384,9 +449,9 @@ func TestRevokeWaiver(t *testing.T) {
 }
 
 func TestRevokeAfterRelease(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	completeAll(t, r)
-	if err := r.SetStatus(StatusReleased, "alice", "", "", at(40)); err != nil {
+	if err := r.SetStatus(StatusReleased, "alice", "", at(40), open); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, r.Revoke(ActionRequest{Item: "a", Role: "developer", Actor: "dev", Reason: "r", At: at(41)}, open),
@@ -396,7 +461,7 @@ func TestRevokeAfterRelease(t *testing.T) {
 }
 
 func TestRecordCheck(t *testing.T) {
-	r := newTest()
+	r := newTest(t)
 	wantErr(t, r.RecordCheck("zz", "ci", at(1), CheckResult{}), errs.CodeUsage, `unknown item "zz"`)
 	wantErr(t, r.RecordCheck("a", "ci", at(1), CheckResult{}), errs.CodeUsage, "item a has no check")
 	passCheck(t, r, "c", false)
@@ -447,7 +512,7 @@ func signOneByOne(r *Release, req SignRequest, pol Policy) error {
 			continue
 		}
 		seen = append(seen, id)
-		if err := work.signOne(work.Evaluate(), id, req, pol); err != nil {
+		if err := work.signOne(work.Evaluate(pol), id, req, pol); err != nil {
 			return err
 		}
 	}
@@ -460,12 +525,12 @@ func signOneByOne(r *Release, req SignRequest, pol Policy) error {
 // a role) on releases in random states, and holds Sign to signOneByOne.
 func TestSignManyMatchesOneByOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	ids := newTest().Checklist.ItemIDs()
+	ids := newTest(t).Checklist.ItemIDs()
 	roles := []string{"", "", "", "", "sre", "qa", "developer", "product-manager"}
 	actors := []string{"alice", "bob", "carol", "dev"}
 	outcomes := map[string]int{}
 	for i := range 6000 {
-		r := newTest()
+		r := newTest(t)
 		if rng.IntN(2) == 0 {
 			passCheck(t, r, "c", rng.IntN(4) != 0)
 		}

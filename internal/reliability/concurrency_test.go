@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,20 +16,41 @@ import (
 )
 
 // TestConcurrentSigners starts many `octorelease sign` processes on one
-// release at once, each signing its own item as its own actor, while other
-// processes run `status -o json` and goroutines read and decode the state
-// file directly, all without a lock. Every sign-off must be recorded once,
-// the chain must verify, and no read may fail or see a torn file or a serial
-// going back. OCTORELEASE_STRESS_WRITERS sets the writer count (default 50).
+// release at once: a third each sign an item of their own, the others sign
+// two-role items in pairs, one writer per role. Meanwhile, all without a
+// lock, processes run `status -o json` and `gate -o json` in a loop, and
+// goroutines load the release folder directly (every event file decoded,
+// Assemble clean) and list its events. Every sign-off must be recorded
+// exactly once, the release must hold one event per writer plus the start
+// (no write lost or doubled), `audit verify` must pass, and no read may
+// fail, see a damaged release or see the event count go back.
+// OCTORELEASE_STRESS_WRITERS sets the writer count (default 120).
 func TestConcurrentSigners(t *testing.T) {
-	writers := envInt(t, "OCTORELEASE_STRESS_WRITERS", 50)
-	w := newWorkdir(t, binary(t, ""), writers)
+	writers := envInt(t, "OCTORELEASE_STRESS_WRITERS", 120)
+	pairs := (writers - writers/3) / 2
+	solo := writers - 2*pairs
+	w := newWorkdirPairs(t, binary(t, ""), solo, pairs)
 	w.start()
+	// want maps item/role to the writer that signs it.
+	type signoff struct{ item, role string }
+	want := map[signoff]string{}
+	args := make([][]string, writers)
+	for i := range writers {
+		s := signoff{itemID(i), "qa"}
+		if i >= solo {
+			j := i - solo
+			s = signoff{pairID(j / 2), []string{"qa", "sre"}[j%2]}
+		}
+		actor := fmt.Sprint("writer-", i)
+		want[s] = actor
+		args[i] = []string{"sign", s.item, "--role", s.role, "--as", actor,
+			"--note", fmt.Sprint("process ", i), "--lock-timeout", "5m"}
+	}
 
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
-	var fileReads, statusReads atomic.Int64
-	var versions sync.Map // serials the direct readers saw
+	var loads, listings, statusReads, gateReads atomic.Int64
+	var versions sync.Map // event counts the direct loads saw
 	readErrs := make(chan error, 16)
 	report := func(err error) {
 		select {
@@ -36,20 +58,16 @@ func TestConcurrentSigners(t *testing.T) {
 		default:
 		}
 	}
-	for range 2 {
+	for _, f := range []func() error{
+		func() error { return loadUntil(w, stop, &loads, &versions) },
+		func() error { return listUntil(w, stop, &listings) },
+		func() error { return statusUntil(w, stop, &statusReads) },
+		func() error { return gateUntil(w, stop, &gateReads) },
+	} {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			if err := readFileUntil(w.stateFile(), stop, &fileReads, &versions); err != nil {
-				report(err)
-			}
-		}()
-	}
-	for range 2 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			if err := statusUntil(w, stop, &statusReads); err != nil {
+			if err := f(); err != nil {
 				report(err)
 			}
 		}()
@@ -58,8 +76,7 @@ func TestConcurrentSigners(t *testing.T) {
 	start := time.Now()
 	cmds := make([]*proc, writers)
 	for i := range cmds {
-		cmds[i] = w.startProcess(nil, "sign", itemID(i), "--role", "qa",
-			"--as", fmt.Sprint("writer-", i), "--note", fmt.Sprint("process ", i), "--lock-timeout", "5m")
+		cmds[i] = w.startProcess(nil, args[i]...)
 	}
 	var slowest time.Duration
 	for i, c := range cmds {
@@ -80,17 +97,28 @@ func TestConcurrentSigners(t *testing.T) {
 	}
 
 	r, _ := w.load()
-	got := signers(r)
-	for i := range writers {
-		if a := got[itemID(i)]; len(a) != 1 || a[0] != fmt.Sprint("writer-", i) {
-			t.Errorf("%s signed by %v, want [writer-%d]", itemID(i), a, i)
+	got := map[signoff][]string{}
+	signs := 0
+	for _, e := range r.Events {
+		if e.Kind == release.EventSign {
+			got[signoff{e.Item, e.Role}] = append(got[signoff{e.Item, e.Role}], e.Actor)
+			signs++
 		}
 	}
-	if len(r.Events) != 1+writers || r.Serial != int64(1+writers) {
-		t.Errorf("%d events, serial %d; want %d of each", len(r.Events), r.Serial, 1+writers)
+	for s, actor := range want {
+		if a := got[s]; len(a) != 1 || a[0] != actor {
+			t.Errorf("%s for %s signed by %v, want [%s]", s.item, s.role, a, actor)
+		}
+	}
+	if files := len(w.eventFiles()); len(r.Events) != 1+writers || signs != writers || files != 1+writers {
+		t.Errorf("%d events (%d sign-offs) in %d event files; want %d events, %d sign-offs",
+			len(r.Events), signs, files, 1+writers, writers)
 	}
 	if a := w.run("audit", "verify"); a.code != 0 {
 		t.Errorf("audit verify: %s", a)
+	}
+	if g := w.run("gate"); g.code != 0 {
+		t.Errorf("gate after every item was signed: %s", g)
 	}
 	if tmp := w.tempFiles(); tmp != nil {
 		t.Errorf("temp files left: %v", tmp)
@@ -99,69 +127,113 @@ func TestConcurrentSigners(t *testing.T) {
 	// versions between the first and the last.
 	seen := 0
 	versions.Range(func(k, _ any) bool {
-		if s := k.(int64); s > 1 && s < int64(1+writers) {
+		if n := k.(int); n > 1 && n < 1+writers {
 			seen++
 		}
 		return true
 	})
 	if seen < min(5, writers/4) {
-		t.Errorf("direct readers saw only %d intermediate versions of %d: they did not overlap the writers", seen, writers-1)
+		t.Errorf("direct loads saw only %d intermediate versions of %d: they did not overlap the writers", seen, writers-1)
 	}
-	figure(t, "concurrent sign processes", writers)
+	figure(t, "concurrent sign processes (own items / pairs on two-role items)", fmt.Sprintf("%d (%d / %d)", writers, solo, 2*pairs))
 	figure(t, "concurrent writers wall time", elapsed.Round(time.Millisecond))
 	figure(t, "slowest writer (incl. lock wait)", slowest.Round(time.Millisecond))
-	figure(t, "lock-free direct reads during the run, all whole", fileReads.Load())
-	figure(t, "intermediate versions the direct readers saw", fmt.Sprintf("%d of %d", seen, writers-1))
-	figure(t, "lock-free status -o json processes, all whole", statusReads.Load())
+	figure(t, "lock-free direct loads during the run, all whole / event listings", fmt.Sprintf("%d / %d", loads.Load(), listings.Load()))
+	figure(t, "intermediate versions the direct loads saw", fmt.Sprintf("%d of %d", seen, writers-1))
+	figure(t, "lock-free status -o json / gate -o json processes, all whole", fmt.Sprintf("%d / %d", statusReads.Load(), gateReads.Load()))
 }
 
-// readFileUntil reads the state file in a loop, as a reader that takes no
-// lock does. Every read must be a whole JSON document whose serial and
-// event count never go back; every 8th is also decoded strictly by
-// release.Decode and every 64th fully verified (the full checks cost more
-// CPU than the writers being watched, and would starve them on 2 cores).
-// It returns the number of different serials seen.
-func readFileUntil(path string, stop <-chan struct{}, n *atomic.Int64, versions *sync.Map) error {
-	var lastSerial int64
-	lastEvents := 0
+// loadUntil loads the release in a loop as a reader that takes no lock
+// does: through the store, every event file decoded strictly and the DAG
+// assembled. Every load must succeed, and the event count never goes back.
+func loadUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64, versions *sync.Map) error {
+	s := w.store()
+	last := 0
 	for i := 0; ; i++ {
 		select {
 		case <-stop:
 			return nil
 		default:
 		}
-		data, err := os.ReadFile(path)
+		r, err := s.Load(releaseID)
 		if err != nil {
-			return fmt.Errorf("direct read %d: %v", i, err)
+			return fmt.Errorf("direct load %d: %v", i, err)
 		}
-		var probe struct {
-			Format int   `json:"format"`
-			Serial int64 `json:"serial"`
-			Events []struct {
-				Seq  int    `json:"seq"`
-				Hash string `json:"hash"`
-			} `json:"events"`
+		if len(r.Events) < last {
+			return fmt.Errorf("direct load %d: went back from %d events to %d", i, last, len(r.Events))
 		}
-		if err := json.Unmarshal(data, &probe); err != nil || probe.Format != release.FormatVersion ||
-			len(probe.Events) == 0 || probe.Events[len(probe.Events)-1].Seq != len(probe.Events) {
-			return fmt.Errorf("direct read %d: torn or unparsable file (%v):\n%s", i, err, clip(string(data), 3000))
+		last = len(r.Events)
+		versions.Store(last, true)
+		n.Add(1)
+	}
+}
+
+// listUntil is a fast lock-free reader: it lists the events folder in a
+// loop, decodes only the files it has not seen (event files are immutable)
+// and assembles the listed events with the header exactly as the store's
+// Load does. In every listing each event's parents must be listed too (or
+// be the header), every 16th listing must assemble clean (the full check
+// costs more CPU than the writers being watched), and the number of event
+// files never goes back (nothing is ever removed).
+func listUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
+	data, err := os.ReadFile(w.headerFile())
+	if err != nil {
+		return err
+	}
+	h, err := release.DecodeHeader(data)
+	if err != nil {
+		return err
+	}
+	headerHash, err := h.Hash()
+	if err != nil {
+		return err
+	}
+	cache := map[string]release.Event{}
+	last := 0
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return nil
+		default:
 		}
-		if i%8 == 0 {
-			if _, err := release.Decode(data); err != nil {
-				return fmt.Errorf("direct read %d: does not decode: %v", i, err)
+		names := w.eventFiles()
+		if len(names) < last {
+			return fmt.Errorf("listing %d: went back from %d event files to %d", i, last, len(names))
+		}
+		last = len(names)
+		stored := make([]release.StoredEvent, 0, len(names))
+		for _, name := range names {
+			e, ok := cache[name]
+			if !ok {
+				data, err := os.ReadFile(filepath.Join(w.eventsDir(), name))
+				if err != nil {
+					return fmt.Errorf("listing %d: %v", i, err)
+				}
+				if e, err = release.DecodeEvent(data); err != nil {
+					return fmt.Errorf("listing %d: %s: %v", i, name, err)
+				}
+				cache[name] = e
+			}
+			stored = append(stored, release.StoredEvent{Name: name, Event: e})
+		}
+		listed := map[string]bool{headerHash: true}
+		for _, se := range stored {
+			listed[se.Event.Hash] = true
+		}
+		for _, se := range stored {
+			for _, p := range se.Event.Parents {
+				if !listed[p] {
+					again := len(w.eventFiles())
+					return fmt.Errorf("listing %d of %d event files holds %s but not its parent %s (a listing taken just after holds %d files)",
+						i, len(names), se.Name, p[:16], again)
+				}
 			}
 		}
-		if i%64 == 0 {
-			if p := release.VerifyBytes(data); p != nil {
-				return fmt.Errorf("direct read %d: file does not verify: %v", i, p)
+		if i%16 == 0 {
+			if _, damage := release.Assemble(h, stored); damage != nil {
+				return fmt.Errorf("listing %d of %d event files does not assemble: %s", i, len(names), release.DescribeDamage(damage))
 			}
 		}
-		if probe.Serial < lastSerial || len(probe.Events) < lastEvents {
-			return fmt.Errorf("direct read %d: went back from serial %d (%d events) to %d (%d)",
-				i, lastSerial, lastEvents, probe.Serial, len(probe.Events))
-		}
-		lastSerial, lastEvents = probe.Serial, len(probe.Events)
-		versions.Store(probe.Serial, true)
 		n.Add(1)
 	}
 }
@@ -200,6 +272,33 @@ func statusUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 			return fmt.Errorf("status read %d: sign-offs went back from %d to %d", n.Load(), last, count)
 		}
 		last = count
+		n.Add(1)
+	}
+}
+
+// gateUntil runs `gate -o json` processes in a loop; each must answer
+// passed (exit 0) or not passed (exit 3) with whole JSON that agrees with
+// its exit code, and the number of blockers never goes up.
+func gateUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
+	last := -1
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		r := w.startProcess(nil, "gate", "-o", "json").wait()
+		var v struct {
+			Passed   bool              `json:"passed"`
+			Blockers []json.RawMessage `json:"blockers"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || (r.code != 0 && r.code != 3) || v.Passed != (r.code == 0) {
+			return fmt.Errorf("gate read %d (%v): %s", n.Load(), err, r)
+		}
+		if last >= 0 && len(v.Blockers) > last {
+			return fmt.Errorf("gate read %d: blockers went up from %d to %d", n.Load(), last, len(v.Blockers))
+		}
+		last = len(v.Blockers)
 		n.Add(1)
 	}
 }

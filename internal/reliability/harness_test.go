@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // releaseID is the release every test works on.
@@ -126,6 +127,13 @@ type workdir struct {
 // single-role items s-000, s-001, ... (role qa, no members: anyone may
 // sign), so that many writers can each sign an item of their own.
 func newWorkdir(t testing.TB, bin string, n int) *workdir {
+	return newWorkdirPairs(t, bin, n, 0)
+}
+
+// newWorkdirPairs is newWorkdir with, after the n single-role items, pairs
+// two-role items p-000, p-001, ... (roles qa and sre), so that two writers
+// can sign the same item for different roles.
+func newWorkdirPairs(t testing.TB, bin string, n, pairs int) *workdir {
 	t.Helper()
 	dir := t.TempDir()
 	w := &workdir{t: t, dir: dir, bin: bin}
@@ -138,24 +146,36 @@ func newWorkdir(t testing.TB, bin string, n int) *workdir {
 		"GIT_CONFIG_NOSYSTEM=1",
 		"TZ=UTC",
 	}
-	w.write("checklists/minor.yaml", checklistYAML(n))
+	w.write("checklists/minor.yaml", checklistYAML(n, pairs))
 	return w
 }
 
-func checklistYAML(n int) string {
+func checklistYAML(n, pairs int) string {
 	var b strings.Builder
 	b.WriteString("name: minor\ndescription: reliability tests\nphases:\n  - id: one\n    title: One\n    items:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "      - {id: %s, title: Item %d, roles: [qa]}\n", itemID(i), i)
 	}
+	for i := range pairs {
+		fmt.Fprintf(&b, "      - {id: %s, title: Pair %d, roles: [qa, sre]}\n", pairID(i), i)
+	}
 	return b.String()
 }
 
 func itemID(i int) string { return fmt.Sprintf("s-%03d", i) }
+func pairID(i int) string { return fmt.Sprintf("p-%03d", i) }
 
 func (w *workdir) path(rel string) string { return filepath.Join(w.dir, filepath.FromSlash(rel)) }
 func (w *workdir) stateDir() string       { return w.path(".octorelease") }
-func (w *workdir) stateFile() string      { return filepath.Join(w.stateDir(), releaseID+".json") }
+
+// The format-2 layout of the release every test works on (SPEC §6).
+func (w *workdir) releaseDir() string { return filepath.Join(w.stateDir(), releaseID) }
+func (w *workdir) headerFile() string { return filepath.Join(w.releaseDir(), "release.json") }
+func (w *workdir) eventsDir() string  { return filepath.Join(w.releaseDir(), "events") }
+func (w *workdir) lockFile() string   { return filepath.Join(w.releaseDir(), ".lock") }
+func (w *workdir) store() *store.FileStore {
+	return store.NewFileStore(w.stateDir(), store.Options{})
+}
 
 func (w *workdir) write(rel, content string) {
 	w.t.Helper()
@@ -245,21 +265,47 @@ func (w *workdir) must(r result) result {
 	return r
 }
 
-// load reads and strictly decodes the state file, and checks it verifies.
-func (w *workdir) load() (*release.Release, []byte) {
+// load reads the release through the store as every command does (every
+// event file decoded strictly, Assemble clean) and requires `audit
+// verify`'s own check (Inspect) to find nothing. It returns the release and
+// a snapshot of the release folder without its lock file, to prove later
+// that nothing changed.
+func (w *workdir) load() (*release.Release, map[string]string) {
 	w.t.Helper()
-	data, err := os.ReadFile(w.stateFile())
+	r, err := w.store().Load(releaseID)
+	if err != nil {
+		w.t.Fatalf("release does not load: %v", err)
+	}
+	if _, damage, err := w.store().Inspect(releaseID); err != nil || len(damage) > 0 {
+		w.t.Fatalf("release does not verify: %v %s", err, release.DescribeDamage(damage))
+	}
+	return r, w.snapshot()
+}
+
+// snapshot hashes every file of the release folder but the lock file,
+// whose holder line changes with every writer.
+func (w *workdir) snapshot() map[string]string {
+	w.t.Helper()
+	m := treeHash(w.t, w.releaseDir())
+	delete(m, ".lock")
+	return m
+}
+
+// eventFiles lists the event files of the release (temp files excluded),
+// sorted.
+func (w *workdir) eventFiles() []string {
+	w.t.Helper()
+	entries, err := os.ReadDir(w.eventsDir())
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	r, err := release.Decode(data)
-	if err != nil {
-		w.t.Fatalf("state file does not parse: %v", err)
+	var names []string
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, ".json") && !strings.Contains(n, ".tmp-") {
+			names = append(names, n)
+		}
 	}
-	if p := release.VerifyBytes(data); p != nil {
-		w.t.Fatalf("state file does not verify: %v", p)
-	}
-	return r, data
+	return names
 }
 
 // signers maps item to the actors who signed it, from the event log.
@@ -273,14 +319,19 @@ func signers(r *release.Release) map[string][]string {
 	return m
 }
 
-// tempFiles lists the writers' temp files left in the state folder.
+// tempFiles lists the writers' temp files (and temp folders of a `start`)
+// left in the state folder, the release folder and its events folder.
 func (w *workdir) tempFiles() []string {
 	w.t.Helper()
-	matches, err := filepath.Glob(filepath.Join(w.stateDir(), "*.tmp-*"))
-	if err != nil {
-		w.t.Fatal(err)
+	var all []string
+	for _, dir := range []string{w.stateDir(), w.releaseDir(), w.eventsDir()} {
+		matches, err := filepath.Glob(filepath.Join(dir, "*.tmp-*"))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		all = append(all, matches...)
 	}
-	return matches
+	return all
 }
 
 // treeHash maps every file and folder under root to a hash of its content

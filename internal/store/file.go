@@ -252,7 +252,6 @@ func (s *FileStore) Create(r *release.Release) error {
 	if _, err := os.Lstat(migrate.Path(s.dir, id)); err == nil && r.Migrated == nil {
 		return s.exists(id) // in format 1; only its migration may create it
 	}
-	s.addMarker("open", id, "") // before the folder appears: see index.go
 	tmp, err := os.MkdirTemp(s.dir, "."+id+fsutil.TempInfix)
 	if err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
@@ -261,6 +260,9 @@ func (s *FileStore) Create(r *release.Release) error {
 	header, err := release.EncodeHeader(r.Header)
 	if err != nil {
 		return errs.Runtimef("encode release %s", id).Wrap(err)
+	}
+	if len(header) > release.MaxHeaderSize {
+		return errs.Runtimef("release %s: the header would be %d bytes, over the %d-byte limit", id, len(header), release.MaxHeaderSize)
 	}
 	if err := fsutil.CreateNew(filepath.Join(tmp, headerFile), header, 0o644); err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
@@ -274,10 +276,12 @@ func (s *FileStore) Create(r *release.Release) error {
 	if err := fsutil.SyncDir(tmp); err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
 	}
+	s.addMarker("open", id, "") // before the folder appears: see index.go
 	if err := os.Rename(tmp, s.relDir(id)); err != nil {
 		if _, serr := os.Lstat(s.relDir(id)); serr == nil {
 			return s.exists(id)
 		}
+		_ = os.Remove(s.indexPath("open", id)) // a failed command leaves no trace
 		return errs.Runtimef("create release %s", id).Wrap(err)
 	}
 	if err := fsutil.SyncDir(s.dir); err != nil {
@@ -293,15 +297,23 @@ func (s *FileStore) exists(id string) error {
 
 // writeEvents stores events in dir, one new file each, in order: every
 // event's parents are stored before it, so a crash leaves a consistent
-// prefix.
+// prefix. Every event is encoded and checked against the reader's limit
+// before the first is written, so a refused one leaves nothing behind.
 func writeEvents(dir string, events []release.Event) error {
-	for _, e := range events {
+	files := make([][]byte, len(events))
+	for i, e := range events {
 		data, err := release.EncodeEvent(e)
 		if err != nil {
 			return err
 		}
+		if len(data) > release.MaxEventSize {
+			return fmt.Errorf("the %s event would be %d bytes, over the %d-byte limit", e.Kind, len(data), release.MaxEventSize)
+		}
+		files[i] = data
+	}
+	for i, e := range events {
 		writeDelay()
-		if err := fsutil.CreateNew(filepath.Join(dir, e.FileName()), data, 0o644); err != nil {
+		if err := fsutil.CreateNew(filepath.Join(dir, e.FileName()), files[i], 0o644); err != nil {
 			return err
 		}
 	}

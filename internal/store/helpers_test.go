@@ -1,18 +1,11 @@
-package store
+package store_test
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
+	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,181 +13,58 @@ import (
 
 	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/fsutil"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/store/storetest"
 )
 
-// The test binary doubles as a writer process: with childMode set, TestMain
-// runs runChild instead of the tests.
-const (
-	childMode  = "OCTORELEASE_STORE_TEST_CHILD"
-	childDir   = "OCTORELEASE_STORE_TEST_DIR"
-	childID    = "OCTORELEASE_STORE_TEST_ID"
-	childActor = "OCTORELEASE_STORE_TEST_ACTOR"
-	// childLockTimeout, if set, replaces the child's lock timeout of 2m.
-	childLockTimeout = "OCTORELEASE_STORE_TEST_LOCK_TIMEOUT"
-)
+const id = "v1.4.0"
 
-func TestMain(m *testing.M) {
-	if mode := os.Getenv(childMode); mode != "" {
-		os.Exit(runChild(mode))
-	}
-	os.Exit(m.Run())
-}
-
-// runChild is one writer process:
-//
-//	append       print "go", then Update the release, appending one event by the actor
-//	wait-append  as append, but print "waiting" (only) once it waits for a held lock
-//	hold         take the lock, print "locked", keep it until stdin closes
-//	crash        take the lock, leave a temp file, print "ready", wait to be killed
-func runChild(mode string) int {
-	dir, id, actor := os.Getenv(childDir), os.Getenv(childID), os.Getenv(childActor)
-	timeout := 2 * time.Minute
-	fail := func(err error) int { fmt.Fprintln(os.Stderr, "child:", err); return 1 }
-	if v := os.Getenv(childLockTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fail(err)
-		}
-		timeout = d
-	}
-	s := NewFileStore(dir, Options{LockTimeout: timeout, Actor: actor})
-	switch mode {
-	case "append", "wait-append":
-		if mode == "append" {
-			fmt.Println("go") // lets a killer aim at the write rather than at start-up
-		} else {
-			lockWaitStarted = func() { fmt.Println("waiting") }
-		}
-		err := s.Update(id, func(r *release.Release) error {
-			appendEvent(r, release.Event{Kind: release.EventSign, Actor: actor, Role: "qa", Item: "qa-signoff", At: time.Now()})
-			return nil
-		})
-		if err != nil {
-			return fail(err)
-		}
-	case "hold":
-		l, err := s.lock(id)
-		if err != nil {
-			return fail(err)
-		}
-		fmt.Println("locked")
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		l.release()
-	case "crash":
-		l, err := s.lock(id)
-		if err != nil {
-			return fail(err)
-		}
-		if _, err := s.writeTemp(l, id, []byte(`{"format":1,"half`)); err != nil {
-			return fail(err)
-		}
-		fmt.Println("ready")
-		time.Sleep(time.Hour)
-	default:
-		return fail(fmt.Errorf("unknown mode %q", mode))
-	}
-	return 0
-}
-
-// child returns a command that runs the test binary as a writer process.
-func child(t testing.TB, mode, dir, id, actor string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childMode+"="+mode, childDir+"="+dir, childID+"="+id, childActor+"="+actor,
-		// Race-enabled children would otherwise sleep 1s on exit.
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	return cmd
-}
-
-// startChildUntil starts a child and waits for it to print want.
-func startChildUntil(t *testing.T, cmd *exec.Cmd, want string) (stdin io.WriteCloser) {
-	t.Helper()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if strings.TrimSpace(line) != want {
-		t.Fatalf("child printed %q (%v), want %q; stderr: %s", line, err, want, stderr.String())
-	}
-	return stdin
-}
-
-var testTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-
-func testChecklist() checklist.Checklist {
-	return checklist.Checklist{Name: "minor", Source: "embedded", Phases: []checklist.Phase{{
-		ID: "pre-release", Title: "Pre-release requirements",
-		Items: []checklist.Item{{ID: "qa-signoff", Title: "QA sign-off completed", Roles: []string{"qa"}}},
-	}}}
-}
-
-func newRelease(id string) *release.Release {
-	return release.New(release.Meta{
-		ID: id, Version: strings.TrimPrefix(id, "v"), Type: "minor",
-		CreatedAt: testTime, CreatedBy: "alice",
-	}, testChecklist())
-}
-
-// appendEvent chains e to r the way the release package does (Seq, Prev =
-// previous Hash, Hash = SHA-256 of the compact JSON with Hash empty), so
-// writer processes need no domain operation; r.Verify checks the result.
-func appendEvent(r *release.Release, e release.Event) {
-	e.At = e.At.UTC()
-	e.Seq = len(r.Events) + 1
-	e.Prev = r.Events[len(r.Events)-1].Hash
-	e.Hash = ""
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		panic(err)
-	}
-	h := sha256.Sum256(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	e.Hash = hex.EncodeToString(h[:])
-	r.Events = append(r.Events, e)
-}
-
-func signBy(actor string) func(*release.Release) error {
-	return func(r *release.Release) error {
-		appendEvent(r, release.Event{Kind: release.EventSign, Actor: actor, Role: "qa", Item: "qa-signoff", At: testTime})
-		return nil
-	}
-}
-
-func setStatus(status string) func(*release.Release) error {
-	return func(r *release.Release) error {
-		appendEvent(r, release.Event{Kind: release.EventStatus, Actor: "alice", Status: status, At: testTime})
-		return nil
-	}
-}
-
-func newStore(t *testing.T) (*FileStore, string) {
+func newStore(t testing.TB) (*store.FileStore, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "state")
-	return NewFileStore(dir, Options{Actor: "tester", Now: func() time.Time { return testTime }}), dir
+	return store.NewFileStore(dir, store.Options{Actor: "tester", Now: func() time.Time { return storetest.At }}), dir
 }
 
-func mustCreate(t *testing.T, s *FileStore, id string) {
+// mustCreate stores a new release id with checklist cl.
+func mustCreate(t testing.TB, s *store.FileStore, id string, cl checklist.Checklist) *release.Release {
 	t.Helper()
-	if err := s.Create(newRelease(id)); err != nil {
+	r := storetest.NewRelease(t, id, cl)
+	if err := s.Create(r); err != nil {
 		t.Fatalf("Create(%s): %v", id, err)
+	}
+	return r
+}
+
+func mustUpdate(t testing.TB, s *store.FileStore, id string, fn func(*release.Release) error) {
+	t.Helper()
+	if err := s.Update(id, fn); err != nil {
+		t.Fatalf("Update(%s): %v", id, err)
 	}
 }
 
-func readFile(t *testing.T, path string) []byte {
+func mustLoad(t testing.TB, s *store.FileStore, id string) *release.Release {
+	t.Helper()
+	r, err := s.Load(id)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", id, err)
+	}
+	return r
+}
+
+// signItem is an Update that signs storetest.Item(i) for qa as actor.
+func signItem(i int, actor string) func(*release.Release) error {
+	return storetest.Sign(storetest.Item(i), "qa", actor, storetest.Tick(i+1))
+}
+
+func closeRelease(status string) func(*release.Release) error {
+	return func(r *release.Release) error {
+		return r.SetStatus(status, "alice", "because", storetest.Tick(1000), storetest.Open)
+	}
+}
+
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -203,8 +73,15 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
+func writeFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // wantCode fails unless err is an *errs.Error with the given exit code.
-func wantCode(t *testing.T, err error, code int) *errs.Error {
+func wantCode(t testing.TB, err error, code int) *errs.Error {
 	t.Helper()
 	var e *errs.Error
 	if !errors.As(err, &e) {
@@ -216,29 +93,129 @@ func wantCode(t *testing.T, err error, code int) *errs.Error {
 	return e
 }
 
-// tempFiles lists the write temp files left in dir.
-func tempFiles(t testing.TB, dir string) []string {
+// wantErrContains fails unless err is an error whose message has every
+// part.
+func wantErrContains(t testing.TB, err error, parts ...string) {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*"+tmpInfix+"*"))
-	if err != nil {
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not contain %q", err, p)
+		}
+	}
+}
+
+// tempFiles lists the write temp files (and temp folders) under root.
+func tempFiles(t testing.TB, root string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range tree(t, root) {
+		if strings.Contains(filepath.Base(p), fsutil.TempInfix) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// tree lists every path under root, sorted, for "nothing was created"
+// checks; a missing root is an empty tree.
+func tree(t testing.TB, root string) []string {
+	t.Helper()
+	var paths []string
+	err := filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+// snapshot is every file under root with its content, for "nothing
+// changed" checks.
+func snapshot(t testing.TB, root string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, p := range tree(t, root) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case fi.Mode().IsRegular():
+			m[p] = string(readFile(t, p))
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			m[p] = "-> " + target
+		default:
+			m[p] = fi.Mode().String()
+		}
 	}
 	return m
 }
 
-// tree lists every path under root, for "nothing was created" checks.
-func tree(t *testing.T, root string) []string {
+func sameSnapshot(t testing.TB, what string, before, after map[string]string) {
 	t.Helper()
-	var paths []string
-	err := filepath.WalkDir(root, func(p string, _ os.DirEntry, err error) error {
-		paths = append(paths, p)
-		return err
+	for p, b := range before {
+		if a, ok := after[p]; !ok {
+			t.Errorf("%s: %s was removed", what, p)
+		} else if a != b {
+			t.Errorf("%s: %s changed", what, p)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			t.Errorf("%s: %s was created", what, p)
+		}
+	}
+}
+
+// copyTree copies the files and folders under src to dst, as a git
+// checkout or pull would bring them in: new files, nothing fsynced.
+func copyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		if d.Name() == ".lock" || strings.HasPrefix(rel, store.IndexDir) {
+			return nil // local to one machine: git ignores them
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, 0o644)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(paths)
-	return paths
+}
+
+// eventFiles lists the event files of release id in dir, sorted.
+func eventFiles(t testing.TB, dir, id string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, id, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -254,11 +231,25 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-// actors returns how many events each actor has in r.
-func actors(r *release.Release) map[string]int {
-	m := map[string]int{}
-	for _, e := range r.Events {
-		m[e.Actor]++
+// signers maps each item of r's view to the actors whose sign-offs count.
+func signers(r *release.Release) map[string][]string {
+	m := map[string][]string{}
+	for _, p := range r.Evaluate(storetest.Open).Phases {
+		for _, it := range p.Items {
+			for _, s := range it.Counted() {
+				m[it.ID] = append(m[it.ID], s.By)
+			}
+		}
 	}
 	return m
+}
+
+// intact fails unless release id inspects without damage.
+func intact(t testing.TB, s *store.FileStore, id string) *release.Release {
+	t.Helper()
+	r, damage, err := s.Inspect(id)
+	if err != nil || len(damage) != 0 {
+		t.Fatalf("Inspect(%s): %v, damage %v", id, err, damage)
+	}
+	return r
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/release/releasetest"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkStatus(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		v := r.Evaluate()
+		v := r.Evaluate(release.Policy{})
 		for _, tty := range []bool{false, true} {
 			b.Run(fmt.Sprintf("%dx/tty=%v", scale, tty), func(b *testing.B) {
 				b.ReportAllocs()

@@ -51,15 +51,16 @@ func sample(t *testing.T) *release.Release {
 			{ID: "production-deploy", Title: "Deploy to production", Roles: []string{"sre"}, Needs: []string{"final-security-review"}},
 		}},
 	}}
-	r := release.New(release.Meta{ID: "v1.4.0", Version: "1.4.0", Type: "minor", Summary: "Faster search",
-		CreatedAt: t0, CreatedBy: "alice"}, cl)
-	pol := release.Policy{}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
+	r, err := release.New(release.Meta{ID: "v1.4.0", Version: "1.4.0", Type: "minor", Summary: "Faster search",
+		CreatedAt: t0, CreatedBy: "alice"}, cl)
+	must(err)
+	pol := release.Policy{}
 	must(r.Sign(release.SignRequest{Items: []string{"qa-signoff"}, Actor: "carol", Note: "all green",
 		Evidence: []string{"https://ci.example.com/run/42"}, At: t0.Add(10 * time.Minute)}, pol))
 	must(r.Sign(release.SignRequest{Items: []string{"rollback-plan"}, Actor: "bob", At: t0.Add(3 * time.Hour)}, pol))
@@ -92,7 +93,7 @@ func TestStatusGolden(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := renderer(&b, m.color, m.tty).Status(r, r.Evaluate(), r.Evaluate(), []string{"v1.4.0-incident-1"}); err != nil {
+			if err := renderer(&b, m.color, m.tty).Status(r, r.Evaluate(release.Policy{}), r.Evaluate(release.Policy{}), []string{"v1.4.0-incident-1"}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "status-"+m.name, b.String(), m.color)
@@ -107,7 +108,7 @@ func TestGateGolden(t *testing.T) {
 			var b bytes.Buffer
 			rd := renderer(&b, m.color, m.tty)
 			for _, phase := range []string{"pre-release", ""} {
-				g, err := r.Gate(phase, nil)
+				g, err := r.Gate(phase, nil, release.Policy{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -227,7 +228,7 @@ func TestStatusPipeWriteError(t *testing.T) {
 	} {
 		t.Run(w.name, func(t *testing.T) {
 			rd := Renderer{W: w.w, Theme: NewTheme(false), Now: now, RoleName: roleName}
-			if err := rd.Status(r, r.Evaluate(), r.Evaluate(), nil); !errors.Is(err, errWrite) {
+			if err := rd.Status(r, r.Evaluate(release.Policy{}), r.Evaluate(release.Policy{}), nil); !errors.Is(err, errWrite) {
 				t.Fatalf("Status = %v, want %v", err, errWrite)
 			}
 		})
