@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -151,15 +150,9 @@ func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error
 		return errs.Usagef("audit verify --since %s: %v", rev, err)
 	}
 	for _, c := range changes {
-		rel := filepath.ToSlash(c.Path)
-		id := "(state folder)"
-		if i := strings.Index(rel, filepath.Base(cfg.StateDir)+"/"); i >= 0 {
-			rest := rel[i+len(filepath.Base(cfg.StateDir))+1:]
-			if first, _, ok := strings.Cut(rest, "/"); ok {
-				id = first
-			} else {
-				id = strings.TrimSuffix(rest, ".json")
-			}
+		id, _, inRelease := strings.Cut(c.InState, "/")
+		if !inRelease {
+			id = strings.TrimSuffix(c.InState, ".json") // format 1, or a file of the folder itself
 		}
 		res := result(id)
 		res.Problems = append(res.Problems, fmt.Sprintf("%s: %s since %s (recorded history must not change)", c.Path, c.Kind, rev))

@@ -80,8 +80,7 @@ func runSync(o *SyncOptions) error {
 			"pulled": res.Pulled, "merged": res.Merged, "pushed": res.Pushed, "retries": res.Retries, "upstream": res.Upstream})
 	}
 	if res.UpToDate() {
-		fmt.Fprintf(f.IO.ErrOut, "✓ up to date with %s\n", res.Upstream)
-		return nil
+		return nil // sync said so on its progress lines
 	}
 	fmt.Fprintf(f.IO.ErrOut, "✓ synced with %s: %d new state files committed, %d commits pulled", res.Upstream, len(res.Committed), res.Pulled)
 	if res.Retries > 0 {

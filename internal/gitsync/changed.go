@@ -20,6 +20,9 @@ const (
 type Change struct {
 	Path string // repo-relative slash path
 	Kind string // Modified or Deleted
+	// InState is the path relative to the state folder; its first element
+	// is the release the file belongs to.
+	InState string
 }
 
 // hashBatch bounds the paths given to one git hash-object, well under any
@@ -61,12 +64,12 @@ func Changed(ctx context.Context, repoDir, stateDir, rev string) ([]Change, erro
 		fi, err := os.Lstat(filepath.Join(top, filepath.FromSlash(p)))
 		switch {
 		case notExist(err):
-			changes = append(changes, Change{p, Deleted})
+			changes = append(changes, Change{Path: p, Kind: Deleted})
 		case err != nil:
 			return nil, fmt.Errorf("changed: %w", err)
 		case mode == "120000":
 			if fi.Mode()&os.ModeSymlink == 0 {
-				changes = append(changes, Change{p, Modified})
+				changes = append(changes, Change{Path: p, Kind: Modified})
 				continue
 			}
 			target, err := os.Readlink(filepath.Join(top, filepath.FromSlash(p)))
@@ -79,10 +82,10 @@ func Changed(ctx context.Context, repoDir, stateDir, rev string) ([]Change, erro
 				return nil, fmt.Errorf("changed: %w", err)
 			}
 			if strings.TrimSpace(h) != blob {
-				changes = append(changes, Change{p, Modified})
+				changes = append(changes, Change{Path: p, Kind: Modified})
 			}
 		case !fi.Mode().IsRegular():
-			changes = append(changes, Change{p, Modified})
+			changes = append(changes, Change{Path: p, Kind: Modified})
 		default:
 			paths, want = append(paths, p), append(want, blob)
 		}
@@ -99,9 +102,12 @@ func Changed(ctx context.Context, repoDir, stateDir, rev string) ([]Change, erro
 		}
 		for k, h := range got {
 			if h != want[i+k] {
-				changes = append(changes, Change{paths[i+k], Modified})
+				changes = append(changes, Change{Path: paths[i+k], Kind: Modified})
 			}
 		}
+	}
+	for i := range changes {
+		changes[i].InState = strings.TrimPrefix(changes[i].Path, rel+"/")
 	}
 	sort.Slice(changes, func(a, b int) bool { return changes[a].Path < changes[b].Path })
 	return changes, nil

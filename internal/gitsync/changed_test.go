@@ -48,11 +48,11 @@ func TestChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Change{
-		{".octorelease/v1.4.0/events/-m *.json", Modified},
-		{".octorelease/v1.4.0/events/0001.json", Deleted},
-		{".octorelease/v1.4.0/events/0002.json", Modified},
-		{".octorelease/v1.4.0/events/0003.json", Deleted},
-		{".octorelease/v1.4.0/release.json", Modified},
+		{".octorelease/v1.4.0/events/-m *.json", Modified, "v1.4.0/events/-m *.json"},
+		{".octorelease/v1.4.0/events/0001.json", Deleted, "v1.4.0/events/0001.json"},
+		{".octorelease/v1.4.0/events/0002.json", Modified, "v1.4.0/events/0002.json"},
+		{".octorelease/v1.4.0/events/0003.json", Deleted, "v1.4.0/events/0003.json"},
+		{".octorelease/v1.4.0/release.json", Modified, "v1.4.0/release.json"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Changed = %+v\nwant %+v", got, want)
@@ -66,10 +66,10 @@ func TestChanged(t *testing.T) {
 	write(t, filepath.Join(gi, "x"), "")
 	got, err = Changed(ctx, a, state, "HEAD")
 	want = []Change{
-		{".octorelease/.gitignore", Modified},
-		{".octorelease/v1.4.0/events/-m *.json", Modified},
-		{".octorelease/v1.4.0/events/0003.json", Deleted},
-		{".octorelease/v1.4.0/release.json", Modified},
+		{".octorelease/.gitignore", Modified, ".gitignore"},
+		{".octorelease/v1.4.0/events/-m *.json", Modified, "v1.4.0/events/-m *.json"},
+		{".octorelease/v1.4.0/events/0003.json", Deleted, "v1.4.0/events/0003.json"},
+		{".octorelease/v1.4.0/release.json", Modified, "v1.4.0/release.json"},
 	}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Changed(HEAD) = %+v, %v\nwant %+v", got, err, want)
@@ -99,7 +99,7 @@ func TestChangedSymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := Changed(ctx, a, state, "HEAD")
-	if want := []Change{{".octorelease/latest", Modified}}; err != nil || !reflect.DeepEqual(got, want) {
+	if want := []Change{{".octorelease/latest", Modified, "latest"}}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("retargeted symlink: %+v, %v", got, err)
 	}
 }

@@ -104,8 +104,8 @@ func (s *FileStore) scan(fi os.FileInfo) error {
 	// As git does with its index: a folder changed within the last moment
 	// may change again within the same timestamp tick, so such a stamp is
 	// not kept, and the next use scans again.
-	_ = os.MkdirAll(s.indexPath("open"), 0o755)
-	ofi, err := os.Stat(s.indexPath("open"))
+	s.mkIndexDir("open")
+	ofi, err := os.Lstat(s.indexPath("open"))
 	if err == nil && time.Since(fi.ModTime()) > 2*time.Second && time.Since(ofi.ModTime()) > 2*time.Second {
 		_ = fsutil.WriteAtomic(s.indexPath("stamp"), []byte(dirStamp(fi)+dirStamp(ofi)), 0o644)
 	}
@@ -171,7 +171,7 @@ func (s *FileStore) markers(kind string) []string {
 // that cannot be written only costs a scan.
 func (s *FileStore) addMarker(kind, id, content string) {
 	dir := s.indexPath(kind)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if !s.mkIndexDir(kind) {
 		return
 	}
 	f, err := os.OpenFile(filepath.Join(dir, id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|fsutil.NoFollow, 0o644)
@@ -179,6 +179,21 @@ func (s *FileStore) addMarker(kind, id, content string) {
 		_, _ = f.WriteString(content)
 		f.Close()
 	}
+}
+
+// mkIndexDir makes .index/<kind> as real folders inside the state folder:
+// an .index committed as a symbolic link must not make a marker land
+// outside it (the index then just goes unused).
+func (s *FileStore) mkIndexDir(kind string) bool {
+	for _, p := range []string{s.indexPath(), s.indexPath(kind)} {
+		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return false
+		}
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *FileStore) markClosed(id, closing string) {
