@@ -43,7 +43,7 @@ func ValidID(s string) bool {
 var (
 	fileKeys  = []string{"name", "description", "extends", "phases"}
 	phaseKeys = []string{"id", "title", "items"}
-	itemKeys  = []string{"id", "title", "roles", "optional", "needs", "help", "check"}
+	itemKeys  = []string{"id", "title", "roles", "optional", "needs", "help", "check", "reset_on_retarget", "approvals", "evidence"}
 	checkKeys = []string{"run", "timeout"}
 )
 
@@ -438,7 +438,56 @@ func (w *walker) item(n *yaml.Node) (Item, itemPos, bool) {
 	if v := m["check"]; v != nil && !isNull(v) {
 		it.Check = w.check(v)
 	}
+	if v := m["reset_on_retarget"]; v != nil && !isNull(v) {
+		it.ResetOnRetarget = w.boolean(v, "reset_on_retarget")
+	}
+	if v := m["evidence"]; v != nil && !isNull(v) {
+		if s, ok := w.str(v, "evidence"); ok {
+			switch s {
+			case EvidenceRequired, EvidenceOptional:
+				it.Evidence = s
+			default:
+				w.errorf(at(v), "evidence must be %q or %q; got %q", EvidenceRequired, EvidenceOptional, s)
+			}
+		}
+	}
+	if v := m["approvals"]; v != nil && !isNull(v) {
+		it.Approvals = w.approvals(v, it.Roles)
+	}
 	return it, ip, true
+}
+
+func (w *walker) boolean(v *yaml.Node, what string) bool {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
+		w.errorf(at(v), "%s must be true or false; got %s", what, describe(v))
+		return false
+	}
+	b, _ := strconv.ParseBool(v.Value)
+	return b
+}
+
+// approvals reads {role: N}: how many distinct people must sign the role.
+func (w *walker) approvals(n *yaml.Node, roles []string) map[string]int {
+	if n.Kind != yaml.MappingNode {
+		w.errorf(at(n), "approvals must map a role to a number of signers, like {qa: 2}; got %s", describe(n))
+		return nil
+	}
+	out := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		role := k.Value
+		if !slices.Contains(roles, role) {
+			w.errorf(at(k), "approvals names role %q, which is not one of the item's roles (%s)", role, strings.Join(roles, ", "))
+			continue
+		}
+		num, err := strconv.Atoi(v.Value)
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || err != nil || num < 1 || num > 100 {
+			w.errorf(at(v), "approvals for %s must be a whole number from 1 to 100; got %s", role, describe(v))
+			continue
+		}
+		out[role] = num
+	}
+	return out
 }
 
 func (w *walker) check(n *yaml.Node) *Check {

@@ -170,7 +170,7 @@ func TestRules(t *testing.T) {
 		{name: "items a string", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    items: none\n",
 			at: "none", msg: `items must be a list of items; got the string "none"`},
 		{name: "item a list", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    items:\n      - [c]\n",
-			at: "[c]", msg: "item must be a mapping with keys id, title, roles, optional, needs, help, check; got a list"},
+			at: "[c]", msg: "item must be a mapping with keys id, title, roles, optional, needs, help, check, reset_on_retarget, approvals, evidence; got a list"},
 		{name: "help a mapping", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    items:\n      - {id: c, title: C, roles: [qa], help: {a: b}}\n",
 			at: "{a", msg: "help must be a string; got a mapping"},
 		{name: "check a string", src: "name: t\nextends: base\nphases:\n  - id: one\n    title: One\n    items:\n      - {id: c, title: C, roles: [qa], check: ./verify.sh}\n",

@@ -29,6 +29,27 @@ type Item struct {
 	Needs    []string `json:"needs" yaml:"needs,omitempty"`
 	Help     string   `json:"help" yaml:"help,omitempty"`
 	Check    *Check   `json:"check" yaml:"check,omitempty"`
+	// ResetOnRetarget: `retarget` withdraws the item's sign-offs (SPEC §14),
+	// for items that test, scan or deploy the code.
+	ResetOnRetarget bool `json:"reset_on_retarget,omitempty" yaml:"reset_on_retarget,omitempty"`
+	// Approvals is how many distinct people must sign a role (default 1).
+	Approvals map[string]int `json:"approvals,omitempty" yaml:"approvals,omitempty"`
+	// Evidence is EvidenceRequired when a sign-off must carry --evidence.
+	Evidence string `json:"evidence,omitempty" yaml:"evidence,omitempty"`
+}
+
+// Evidence values (SPEC §3).
+const (
+	EvidenceRequired = "required"
+	EvidenceOptional = "optional"
+)
+
+// Quorum is how many distinct signers the role needs.
+func (it Item) Quorum(role string) int {
+	if n := it.Approvals[role]; n > 1 {
+		return n
+	}
+	return 1
 }
 
 // Check is an automated verification run by `octorelease check`.

@@ -17,10 +17,11 @@ import (
 
 // GateOptions are the flags of `gate`.
 type GateOptions struct {
-	F     *Factory
-	Phase string
-	Items []string
-	JUnit string
+	F      *Factory
+	Phase  string
+	Items  []string
+	JUnit  string
+	Commit string
 }
 
 // NewCmdGate builds `octorelease gate`.
@@ -32,15 +33,19 @@ func NewCmdGate(f *Factory, runF func(*GateOptions) error) *cobra.Command {
 		Long: `Check whether every item of phase P and the phases before it (all phases
 without --phase; just the named items with --item) is done or waived. Exit 0
 when passed, 3 when not (each blocker is listed with its missing roles and
-why: unsigned, check-missing or check-failed), 1 when the release cannot be
-read. gate only reads: it never waits for a writer's lock.
+why: unsigned, check-missing, check-failed, policy-conflict, quorum or
+wrong-commit), 1 when the release cannot be read. gate only reads: it never
+waits for a writer's lock. With --commit (or OCTORELEASE_COMMIT) a release
+that targets another commit does not pass: QA signing one build and
+production getting another is what that prevents.
 
 --junit FILE writes a JUnit XML report (one testcase per item). When
 GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it; when
 GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
 		Example: `  octorelease gate --phase pre-release
   octorelease gate --item qa-signoff --item ci-security-scans
-  octorelease gate --junit reports/octorelease.xml -o json`,
+  octorelease gate --junit reports/octorelease.xml -o json
+  octorelease gate --phase pre-release --commit "$GITHUB_SHA"`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -52,6 +57,7 @@ GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
 	cmd.Flags().StringVarP(&opts.Phase, "phase", "p", "", "gate this phase and every earlier one")
 	cmd.Flags().StringArrayVar(&opts.Items, "item", nil, "gate just this item (repeatable)")
 	cmd.Flags().StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file")
+	addCommitFlag(cmd, &opts.Commit, "fail (wrong-commit) unless the release targets this commit (default $OCTORELEASE_COMMIT)")
 	return cmd
 }
 
@@ -90,6 +96,18 @@ func runGate(o *GateOptions) error {
 	g, err := r.Gate(o.Phase, o.Items, f.policy())
 	if err != nil {
 		return err
+	}
+	want := o.Commit
+	if want == "" {
+		want = f.getenv("OCTORELEASE_COMMIT")
+	}
+	if want != "" {
+		// A revision gate can resolve is compared as its full SHA; else
+		// (CI passes a SHA it checked out) as given.
+		if sha, err := f.resolveCommit(want); err == nil {
+			want = sha
+		}
+		r.GateCommit(&g, want)
 	}
 	if len(g.Items) == 0 {
 		return errs.Runtimef("%s has no items to gate: its checklist is empty", r.Meta.ID)

@@ -160,6 +160,7 @@ var commandTable = []struct {
 	{[]string{"gate"}, "ci", func(f *Factory) *cobra.Command { return NewCmdGate(f, nil) }},
 	{[]string{"check"}, "ci", func(f *Factory) *cobra.Command { return NewCmdCheck(f, nil) }},
 	{[]string{"audit"}, "ci", func(f *Factory) *cobra.Command { return NewCmdAudit(f, nil) }},
+	{[]string{"retarget"}, "release", func(f *Factory) *cobra.Command { return NewCmdRetarget(f, nil) }},
 	{[]string{"sync"}, "release", func(f *Factory) *cobra.Command { return NewCmdSync(f, nil) }},
 	{[]string{"migrate"}, "setup", func(f *Factory) *cobra.Command { return NewCmdMigrate(f, nil) }},
 	{[]string{"init"}, "setup", func(f *Factory) *cobra.Command { return NewCmdInit(f, nil) }},

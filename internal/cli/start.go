@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ type StartOptions struct {
 	Version string
 	Type    string
 	Summary string
+	Commit  string
 	NoWalk  bool
 }
 
@@ -49,6 +51,7 @@ terminal you are asked). On a terminal, start goes on into 'walk' unless
 	cmd.Flags().StringVarP(&opts.Type, "type", "t", "", "release type: patch, minor or major (a checklist name)")
 	cmd.Flags().StringVar(&opts.Summary, "summary", "", "one-line summary of the release (used in release notes)")
 	cmd.Flags().BoolVar(&opts.NoWalk, "no-walk", false, "do not go on into the interactive walk")
+	cmd.Flags().StringVar(&opts.Commit, "commit", "", "the commit being released (default HEAD, in a git repository)")
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"patch", "minor", "major"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -91,8 +94,12 @@ func runStart(o *StartOptions) error {
 	if err != nil {
 		return err
 	}
+	commit, err := f.startCommit(o.Commit)
+	if err != nil {
+		return err
+	}
 	r, err := release.New(release.Meta{ID: id, Version: version, Type: typ, Summary: o.Summary,
-		CreatedAt: f.Now(), CreatedBy: f.Actor()}, *cl)
+		CreatedAt: f.Now(), CreatedBy: f.Actor(), Commit: commit}, *cl)
 	if err != nil {
 		return errs.Usagef("%v", err)
 	}
@@ -116,6 +123,24 @@ func runStart(o *StartOptions) error {
 	fmt.Fprintf(f.IO.Out, "%s\n", id)
 	fmt.Fprintf(f.IO.ErrOut, "next: `octorelease next` shows what you can sign; `octorelease status` shows everything\n")
 	return nil
+}
+
+// startCommit is the commit a new release targets (SPEC §14): --commit,
+// else HEAD when the working directory is in a git repository that has
+// one, else none.
+func (f *Factory) startCommit(rev string) (string, error) {
+	if rev == "" {
+		sha, err := f.resolveCommit("HEAD")
+		if err != nil {
+			return "", nil
+		}
+		return sha, nil
+	}
+	sha, err := f.resolveCommit(rev)
+	if errors.Is(err, errNoRepo) {
+		return "", errs.Usagef("--commit %s needs a git repository", rev)
+	}
+	return sha, err
 }
 
 // inferType compares version with the latest released version before it.

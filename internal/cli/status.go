@@ -94,6 +94,12 @@ func runStatus(o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
+	if c := r.Commit(); c != "" && r.Status() == release.StatusInProgress {
+		if head, moved := f.headMovedPast(c); moved {
+			fmt.Fprintf(f.IO.ErrOut, "warning: HEAD (%s) has moved past the commit %s targets (%s); if HEAD is what you release, run `octorelease retarget HEAD --reason TEXT`\n",
+				head[:12], r.Meta.ID, c[:min(12, len(c))])
+		}
+	}
 	return rd.Status(r, full, v, incidents)
 }
 

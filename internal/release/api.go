@@ -59,6 +59,9 @@ type ItemView struct {
 	Forced       bool     // a sign-off of this item was forced
 	Signoffs     []Signoff
 	LatestCheck  *CheckEvent // nil if the item has no check or it never ran
+	// ShortOfQuorum: a role has counted sign-offs, but fewer than its
+	// approvals ask for.
+	ShortOfQuorum bool
 }
 
 // Signoff is a sign-off or waiver that was not revoked. One that the

@@ -203,7 +203,7 @@ func (e Event) check() error {
 
 var knownKind = map[string]bool{
 	EventStart: true, EventSign: true, EventWaive: true, EventRevoke: true,
-	EventCheck: true, EventForce: true, EventStatus: true,
+	EventCheck: true, EventForce: true, EventStatus: true, EventRetarget: true,
 }
 
 func validTime(t time.Time) bool {

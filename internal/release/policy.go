@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/errs"
 )
 
@@ -94,6 +95,9 @@ func (r *Release) signOne(v View, id string, req SignRequest, pol Policy) error 
 	if iv.Check != nil && (iv.LatestCheck == nil || !iv.LatestCheck.Passed) {
 		return errs.Policyf("check of %s has not passed (run `octorelease check %s`)", id, id)
 	}
+	if iv.Evidence == checklist.EvidenceRequired && len(req.Evidence) == 0 {
+		return errs.Policyf("%s needs evidence: sign it with --evidence URL", id)
+	}
 	if forced {
 		if err := r.appendEvent(Event{Kind: EventForce, At: req.At, Actor: req.Actor, Role: role, Item: id, Reason: req.Reason}); err != nil {
 			return err
@@ -151,8 +155,16 @@ func checkMayAct(iv ItemView, role, actor string, pol Policy) error {
 	if !pol.MaySign(actor, role) {
 		return errs.Policyf("%s may not sign %s for role %s: only %s may", actor, iv.ID, role, pol.whoMaySign(role))
 	}
+	var of []Signoff // the role's counted sign-offs
 	for _, s := range iv.Counted() {
 		if s.Role == role {
+			of = append(of, s)
+		}
+	}
+	for _, s := range of {
+		// With approvals, others may still sign the role until it has
+		// enough; the same person twice never counts.
+		if s.Kind == EventWaive || strings.EqualFold(s.By, actor) || len(of) >= iv.Quorum(role) {
 			verb := "signed"
 			if s.Kind == EventWaive {
 				verb = "waived"
@@ -317,6 +329,52 @@ func (r *Release) SetStatus(status, actor, reason string, at time.Time, pol Poli
 		}
 	}
 	return r.appendEvent(Event{Kind: EventStatus, At: at, Actor: actor, Status: status, Reason: reason})
+}
+
+// Retarget moves the release to commit, and withdraws, by recorded
+// revokes, the sign-offs of the items marked reset_on_retarget: what was
+// tested, scanned or deployed was another commit (SPEC §14).
+func (r *Release) Retarget(commit, actor, reason string, at time.Time, pol Policy) error {
+	if err := r.requireInProgress(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return errs.Usagef("retargeting %s needs --reason", r.Meta.ID)
+	}
+	if err := checkTexts("", reason, nil); err != nil {
+		return err
+	}
+	if commit == r.Commit() {
+		return errs.Usagef("%s already targets %s", r.Meta.ID, commit)
+	}
+	v := r.Evaluate(pol)
+	if err := r.appendEvent(Event{Kind: EventRetarget, At: at, Actor: actor, Reason: reason, Commit: commit}); err != nil {
+		return err
+	}
+	for _, p := range v.Phases {
+		for _, it := range p.Items {
+			if !it.ResetOnRetarget {
+				continue
+			}
+			for _, role := range it.Roles {
+				var hashes []string
+				for _, s := range it.Signoffs {
+					if s.Role == role {
+						hashes = append(hashes, s.Event)
+					}
+				}
+				if len(hashes) == 0 {
+					continue
+				}
+				err := r.appendEvent(Event{Kind: EventRevoke, At: at, Actor: actor, Role: role, Item: it.ID,
+					Reason: "retarget to " + commit + ": " + reason, Revokes: hashes})
+				if err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // checkTexts refuses notes, reasons and evidence a reader could not take

@@ -285,8 +285,9 @@ func itemView(it checklist.Item, phase string, h history, k int) ItemView {
 			iv.Forced = iv.Forced || s.Forced
 			waived = waived || s.Kind == EventWaive
 		}
-		if counted == 0 {
+		if counted < it.Quorum(role) {
 			iv.PendingRoles = append(iv.PendingRoles, role)
+			iv.ShortOfQuorum = iv.ShortOfQuorum || counted > 0
 		}
 	}
 	if it.Check != nil && h.check[k] >= 0 {
@@ -404,6 +405,8 @@ const (
 	ReasonCheckMissing   = "check-missing"
 	ReasonCheckFailed    = "check-failed"
 	ReasonPolicyConflict = "policy-conflict"
+	ReasonQuorum         = "quorum"
+	ReasonWrongCommit    = "wrong-commit"
 )
 
 // blockReason says why an item blocks a gate, or "" if it does not. A
@@ -424,6 +427,8 @@ func blockReason(it ItemView) string {
 		return ReasonCheckFailed
 	case it.Conflicted():
 		return ReasonPolicyConflict
+	case it.ShortOfQuorum:
+		return ReasonQuorum
 	default:
 		return ReasonUnsigned
 	}
@@ -462,6 +467,32 @@ func (r *Release) gateScope(v View, phase string, items []string) (func(phase, i
 func (r *Release) unknownItem(id string) *errs.Error {
 	return errs.Usagef("unknown item %q in release %s", id, r.Meta.ID).
 		WithHint("items: %s", strings.Join(r.Checklist.ItemIDs(), ", "))
+}
+
+// Commit is the commit the release targets: the latest retarget in view
+// order, else the one recorded at start (SPEC §14).
+func (r *Release) Commit() string {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if e := r.Events[i]; e.Kind == EventRetarget && e.Commit != "" {
+			return e.Commit
+		}
+	}
+	return r.Meta.Commit
+}
+
+// GateCommit adds a wrong-commit blocker to g when the release targets
+// another commit than want (a full or abbreviated SHA).
+func (r *Release) GateCommit(g *GateResult, want string) {
+	have := r.Commit()
+	if want == "" || have != "" && strings.HasPrefix(have, strings.ToLower(want)) && len(want) >= 7 {
+		return
+	}
+	title := "release targets no commit"
+	if have != "" {
+		title = "release targets commit " + have
+	}
+	g.Blockers = append(g.Blockers, Blocker{Title: title + ", not " + want, PendingRoles: []string{}, Reason: ReasonWrongCommit})
+	g.Passed = false
 }
 
 // Actionable lists the pending items the actor can sign now (for `next` and

@@ -41,6 +41,8 @@ const (
 	EventCheck  = "check"
 	EventForce  = "force"
 	EventStatus = "status"
+	// EventRetarget moves the release to another commit (SPEC §14).
+	EventRetarget = "retarget"
 )
 
 // Header is a release's release.json: written once, by start or incident,
@@ -91,6 +93,7 @@ type Event struct {
 	Link     string       `json:"link,omitempty"`    // a related release id
 	Check    *CheckResult `json:"check,omitempty"`   // kind "check"
 	Revokes  []string     `json:"revokes,omitempty"` // kind "revoke": the events withdrawn
+	Commit   string       `json:"commit,omitempty"`  // kind "retarget": the new target commit
 	Parents  []string     `json:"parents"`
 	Hash     string       `json:"hash,omitempty"`
 	// Signature is an armored SSHSIG of the canonical encoding (SPEC §13).

@@ -50,6 +50,9 @@ func (r Renderer) ReleaseLine(rel *release.Release) string {
 	if m.Parent != "" {
 		parts = append(parts, "incident of "+m.Parent)
 	}
+	if c := rel.Commit(); c != "" {
+		parts = append(parts, "commit "+c[:min(12, len(c))])
+	}
 	line := strings.Join(parts, "  ")
 	if m.Summary != "" {
 		line += "\n" + m.Summary
@@ -168,6 +171,10 @@ func (r Renderer) writeDetail(w textWriter, it release.ItemView) {
 		}
 		w.WriteString(" ")
 		writeTime(w, s.At, r.Now, r.TTY)
+		if !s.Counted {
+			w.WriteString(" ")
+			w.WriteString(r.Theme.Failed("not counted: " + s.Conflict))
+		}
 	}
 	if c := it.LatestCheck; c != nil {
 		res := r.Theme.Done("check passed")
