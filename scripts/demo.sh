@@ -44,4 +44,4 @@ o finish
 o audit verify -r v1.4.0
 o list --all
 echo >&2
-echo "release recorded in $work/.octorelease/v1.4.0.json" >&2
+echo "release recorded in $work/.octorelease/v1.4.0/ ($(ls "$work/.octorelease/v1.4.0/events" | wc -l) event files)" >&2
