@@ -71,7 +71,11 @@ func (r *Release) appendEvent(e Event) error {
 	if back.Hash, err = back.ComputeHash(); err != nil {
 		return err
 	}
-	if data, err := EncodeEvent(back); err != nil || len(data) > MaxEventSize {
+	data, err := EncodeEvent(back)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", e.Kind, err)
+	}
+	if len(data) > MaxEventSize {
 		return tooLarge(len(data))
 	}
 	r.Events = append(r.Events, back)
@@ -175,6 +179,10 @@ func Assemble(h Header, stored []StoredEvent) (*Release, []Damage) {
 				foreign[e.Hash] = true
 			}
 		}
+	}
+	if starts > 0 && len(foreign) == starts {
+		// No start belongs to the header: the header is what changed.
+		return nil, []Damage{{File: "release.json", Problem: "does not match the start event (edited or replaced?)"}}
 	}
 	if len(foreign) > 0 {
 		if ordered, ok := viewOrder(events, byHash); ok {

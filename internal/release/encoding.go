@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Size limits. A write never makes a file the reader refuses: an event
@@ -101,6 +102,8 @@ func DecodeHeader(data []byte) (Header, error) {
 	}
 	if err := json.Unmarshal(data, &probe); err == nil && probe.Format > FormatVersion {
 		return h, fmt.Errorf("written by a newer octorelease (format %d; this build reads %d)", probe.Format, FormatVersion)
+	} else if err == nil && probe.Format == 1 {
+		return h, errors.New("a format-1 state file: run `octorelease migrate`")
 	}
 	if err := decodeStrict(data, &h); err != nil {
 		return Header{}, fmt.Errorf("invalid header: %w", err)
@@ -158,10 +161,12 @@ func checkNoDuplicateKeys(data []byte) error {
 			if d, ok := tok.(json.Delim); !ok || d != '}' {
 				if top.key {
 					k := tok.(string)
-					if top.keys[k] {
+					// encoding/json matches names ignoring case (and
+					// folding ſ to s): so must the duplicate check.
+					if top.keys[foldKey(k)] {
 						return fmt.Errorf("duplicate key %q", clip(k))
 					}
-					top.keys[k] = true
+					top.keys[foldKey(k)] = true
 					top.key = false
 					continue
 				}
@@ -177,6 +182,20 @@ func checkNoDuplicateKeys(data []byte) error {
 			stack = stack[:len(stack)-1]
 		}
 	}
+}
+
+// foldKey is k with every rune in its smallest simple case fold, so that
+// keys encoding/json would match to one field compare equal.
+func foldKey(k string) string {
+	return strings.Map(func(r rune) rune {
+		for {
+			f := unicode.SimpleFold(r)
+			if f <= r {
+				return f
+			}
+			r = f
+		}
+	}, k)
 }
 
 // check holds a decoded event to what a writer of this build produces.

@@ -529,7 +529,11 @@ func TestSignManyMatchesOneByOne(t *testing.T) {
 	roles := []string{"", "", "", "", "sre", "qa", "developer", "product-manager"}
 	actors := []string{"alice", "bob", "carol", "dev"}
 	outcomes := map[string]int{}
-	for i := range 6000 {
+	n := 6000
+	if raceEnabled {
+		n = 1000
+	}
+	for i := range n {
 		r := newTest(t)
 		if rng.IntN(2) == 0 {
 			passCheck(t, r, "c", rng.IntN(4) != 0)
@@ -567,7 +571,7 @@ func TestSignManyMatchesOneByOne(t *testing.T) {
 		}
 	}
 	t.Logf("outcomes by exit code: %v", outcomes)
-	if outcomes["signed several"] < 200 || outcomes["4"] < 300 {
+	if outcomes["signed several"] < n/30 || outcomes["4"] < n/20 {
 		t.Errorf("too few signed or refused requests to test much: %v", outcomes)
 	}
 }

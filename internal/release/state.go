@@ -425,7 +425,8 @@ func blockReason(it ItemView) string {
 		return ReasonCheckMissing
 	case it.Check != nil && !it.LatestCheck.Passed:
 		return ReasonCheckFailed
-	case it.Conflicted():
+	case slices.ContainsFunc(it.Signoffs, func(s Signoff) bool { return !s.Counted && slices.Contains(it.PendingRoles, s.Role) }):
+		// A role is open because its sign-off broke the policy.
 		return ReasonPolicyConflict
 	case it.ShortOfQuorum:
 		return ReasonQuorum
