@@ -262,7 +262,8 @@ func (s *syncer) say(format string, a ...any) {
 // fail adds to err that the new state files are committed locally, once
 // they are.
 func (s *syncer) fail(err error) error {
-	if s.res.Commit == "" {
+	var twice *CreatedTwiceError
+	if s.res.Commit == "" || errors.As(err, &twice) {
 		return err
 	}
 	return fmt.Errorf("%w (the new state files stay committed locally as %s; sync again to publish them)", err, short(s.res.Commit))
@@ -285,6 +286,9 @@ func (s *syncer) run(ctx context.Context) error {
 		return err
 	}
 	if err := s.checkUnpushed(ctx, tip); err != nil {
+		return err
+	}
+	if err := s.checkCreatedTwice(ctx, tip, added); err != nil {
 		return err
 	}
 	if len(added) > 0 {
@@ -334,6 +338,50 @@ func (s *syncer) run(ctx context.Context) error {
 	}
 	if s.res.UpToDate() {
 		s.say("up to date with %s", s.res.Upstream)
+	}
+	return nil
+}
+
+// CreatedTwiceError is a release (or incident run) created on this clone
+// and on the remote before they synced: both added its release.json.
+// Nothing was committed.
+type CreatedTwiceError struct {
+	Headers  []string // repo-relative paths of the release.json both sides added
+	Upstream string
+}
+
+func (e *CreatedTwiceError) Error() string {
+	return fmt.Sprintf("sync: %s was also created on %s by another clone, with another header; nothing was committed: "+
+		"remove your folder (its sign-offs are yours to record again on theirs), sync, then sign again",
+		listSome(e.Headers, 3), e.Upstream)
+}
+
+// checkCreatedTwice refuses, before anything is committed, new headers
+// that the remote also has with other contents: the one state file two
+// clones can add under one name (event files are named by their hash).
+func (s *syncer) checkCreatedTwice(ctx context.Context, tip string, added []string) error {
+	if tip == "" {
+		return nil
+	}
+	var clash []string
+	for _, p := range added {
+		if filepath.Base(p) != "release.json" {
+			continue
+		}
+		theirs, err := s.g.line(ctx, "rev-parse", "-q", "--verify", tip+":"+p)
+		if err != nil || theirs == "" {
+			continue // the remote has no such release
+		}
+		mine, err := s.g.line(ctx, "hash-object", "--", p)
+		if err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+		if mine != theirs {
+			clash = append(clash, p)
+		}
+	}
+	if len(clash) > 0 {
+		return &CreatedTwiceError{Headers: clash, Upstream: s.res.Upstream}
 	}
 	return nil
 }

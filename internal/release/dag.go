@@ -113,6 +113,8 @@ func (r *Release) Heads() []string {
 type Damage struct {
 	File    string // the event file (or release.json) at fault, when known
 	Problem string
+	// CreatedTwice: two clones created the release before they synced.
+	CreatedTwice bool
 }
 
 func (d Damage) String() string {
@@ -200,6 +202,7 @@ func Assemble(h Header, stored []StoredEvent) (*Release, []Damage) {
 				"and %d event files belong to the creation by %s at %s: %s",
 				h.Meta.ID, h.Meta.CreatedBy, h.Meta.CreatedAt.Format(timeFormat), len(files),
 				start.Actor, start.At.Format(timeFormat), strings.Join(files, ", "))
+			damage[len(damage)-1].CreatedTwice = true
 			return nil, damage
 		}
 	}

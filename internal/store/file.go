@@ -113,6 +113,10 @@ func (s *FileStore) damaged(id string, damage []release.Damage) error {
 	if len(damage) > 3 {
 		e.Msg += fmt.Sprintf(" (and %d more)", len(damage)-3)
 	}
+	if damage[0].CreatedTwice {
+		return e.WithHint("keep one creation: remove the other's event files listed above from %s (git rm), "+
+			"or keep the other release.json (git checkout --theirs) and remove this one's; then commit", s.eventDir(id))
+	}
 	return e.WithHint("`octorelease audit verify -r %s` lists every problem", id)
 }
 
@@ -253,6 +257,9 @@ func (s *FileStore) Create(r *release.Release) error {
 		return s.exists(id) // in format 1; only its migration may create it
 	}
 	tmp, err := os.MkdirTemp(s.dir, "."+id+fsutil.TempInfix)
+	if err == nil {
+		err = os.Chmod(tmp, 0o755) // MkdirTemp makes 0700; the release folder is shared
+	}
 	if err != nil {
 		return errs.Runtimef("create release %s", id).Wrap(err)
 	}
