@@ -19,7 +19,7 @@ import (
 const TempInfix = ".tmp-"
 
 // step names one call of a write, in the order they must happen. Tests
-// replace trace to record them (see export_test.go): removing a Sync makes
+// replace trace to record them (see TraceForTest): removing a Sync makes
 // a test fail, not just a crash lose data.
 var trace = func(step, path string) {}
 

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// FuzzCheckID: whatever id is accepted names a file directly inside the
-// state folder and cannot match another release's temp-file pattern.
+// FuzzCheckID: whatever id is accepted names a folder (or, in format 1,
+// a file) directly inside the state folder and cannot match another
+// release's temp-file pattern.
 func FuzzCheckID(f *testing.F) {
 	for _, seed := range []string{
 		"v1.4.0", "v1.4.0-incident-3", "v1.4.0-rc.1", "../x", "/etc/passwd", "a/b", "a\x00b",
@@ -20,9 +21,10 @@ func FuzzCheckID(f *testing.F) {
 			return
 		}
 		dir := filepath.Join("state", "dir")
-		p := filepath.Join(dir, id+".json")
-		if filepath.Dir(p) != dir || filepath.Base(p) != id+".json" {
-			t.Fatalf("accepted id %q escapes the folder: %s", id, p)
+		for _, name := range []string{id, id + ".json"} {
+			if p := filepath.Join(dir, name); filepath.Dir(p) != dir || filepath.Base(p) != name {
+				t.Fatalf("accepted id %q escapes the folder: %s", id, p)
+			}
 		}
 		if strings.ContainsAny(id, "/\\\x00") || strings.HasPrefix(id, ".") || len(id) > maxIDLen {
 			t.Fatalf("accepted id %q", id)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,15 +52,21 @@ func (s *FileStore) OpenIDs() ([]string, error) {
 		// A marker removed by hand must not hide a release either.
 		stamp += dirStamp(ofi)
 	}
+	var found []string
 	if data, err := readFile(s.indexPath("stamp"), 256); err != nil || string(data) != stamp {
-		if err := s.scan(fi); err != nil {
+		if found, err = s.scan(fi); err != nil {
 			return nil, err
 		}
 	}
+	// What the scan found counts even where its markers could not be
+	// written (an index that is not a real folder, a read-only clone).
 	ids := s.markers("open")
+	ids = append(ids, found...)
+	sort.Strings(ids)
+	ids = slices.Compact(ids)
 	out := ids[:0]
 	for _, id := range ids {
-		if _, err := os.Lstat(s.relDir(id)); err != nil {
+		if !s.exists1(id) {
 			continue // removed (a reset, a checkout of another branch)
 		}
 		if closing := s.closingEvent(id); closing != "" {
@@ -71,26 +78,37 @@ func (s *FileStore) OpenIDs() ([]string, error) {
 	return out, nil
 }
 
-// scan classifies every release the index does not know yet.
-func (s *FileStore) scan(fi os.FileInfo) error {
+// scan classifies every release the index does not know yet and returns
+// those that may be open.
+func (s *FileStore) scan(fi os.FileInfo) ([]string, error) {
 	ids, err := s.IDs()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	known := map[string]bool{}
 	for _, id := range s.markers("open") {
 		known[id] = true
 	}
+	trusted := s.indexWrittenHere(fi)
 	for _, id := range s.markers("closed") {
+		if trusted {
+			known[id] = true
+			continue
+		}
 		// A marker names the closing event: one that does not exist (a
 		// marker copied or committed by hand) is no reason to skip a release.
 		name, err := readFile(s.indexPath("closed", id), 512)
 		if err == nil {
-			if _, err := os.Lstat(filepath.Join(s.eventDir(id), string(name))); err == nil && safeName(string(name), 255) {
+			closing := string(name)
+			if !safeName(closing, 255) || !strings.HasPrefix(nameKind(closing), "status-") {
+				continue
+			}
+			if _, err := os.Lstat(filepath.Join(s.eventDir(id), closing)); err == nil {
 				known[id] = true
 			}
 		}
 	}
+	var open []string
 	for _, id := range ids {
 		if known[id] {
 			continue
@@ -99,6 +117,7 @@ func (s *FileStore) scan(fi os.FileInfo) error {
 			s.markClosed(id, closing)
 		} else {
 			s.addMarker("open", id, "")
+			open = append(open, id)
 		}
 	}
 	// As git does with its index: a folder changed within the last moment
@@ -109,7 +128,26 @@ func (s *FileStore) scan(fi os.FileInfo) error {
 	if err == nil && time.Since(fi.ModTime()) > 2*time.Second && time.Since(ofi.ModTime()) > 2*time.Second {
 		_ = fsutil.WriteAtomic(s.indexPath("stamp"), []byte(dirStamp(fi)+dirStamp(ofi)), 0o644)
 	}
-	return nil
+	return open, nil
+}
+
+// indexWrittenHere reports whether the index was last scanned on this
+// machine for this very folder: its stamp names the folder's inode. Its
+// closed markers are then this machine's own and are trusted as they are;
+// otherwise (a fresh clone with an .index committed into it, a copied
+// folder) each is checked against the event it names, which costs a read
+// per closed release.
+func (s *FileStore) indexWrittenHere(fi os.FileInfo) bool {
+	data, err := readFile(s.indexPath("stamp"), 256)
+	if err != nil {
+		return false
+	}
+	var mtime int64
+	var ino uint64
+	if _, err := fmt.Sscanf(string(data), "%d %d", &mtime, &ino); err != nil {
+		return false
+	}
+	return ino != 0 && ino == inode(fi)
 }
 
 func dirStamp(fi os.FileInfo) string {
@@ -128,12 +166,13 @@ func (s *FileStore) closingEvent(id string) string {
 	}
 	closing, unsure := "", false
 	for _, n := range names {
+		kind := nameKind(n)
 		switch {
-		case strings.Contains(n, "-status-released-"), strings.Contains(n, "-status-aborted-"):
+		case strings.HasPrefix(kind, "status-released-"), strings.HasPrefix(kind, "status-aborted-"):
 			if closing == "" {
 				closing = n
 			}
-		case strings.Contains(n, "-status-"):
+		case strings.HasPrefix(kind, "status-"):
 			unsure = true
 		}
 	}
@@ -150,6 +189,18 @@ func (s *FileStore) closingEvent(id string) string {
 		}
 	}
 	return ""
+}
+
+// nameKind is what an event file name says after the event's time:
+// "<kind>-[<status>-][<item>-][<role>-]<hash>.json" (release.Event.FileName).
+// Only its start is the kind: an item or a role may be called
+// "status-released" too.
+func nameKind(name string) string {
+	const timeLen = len("20060102T150405.000000000Z-")
+	if len(name) <= timeLen {
+		return ""
+	}
+	return name[timeLen:]
 }
 
 func (s *FileStore) markers(kind string) []string {
