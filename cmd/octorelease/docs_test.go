@@ -167,7 +167,8 @@ func runOctorelease(t *testing.T, dir string, args ...string) (int, string) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"HOME="+dir, "NO_COLOR=1", "OCTORELEASE_ACTOR=ci", "OCTORELEASE_RELEASE=v1.4.0",
-		"GITHUB_ACTIONS=", "GITHUB_STEP_SUMMARY=", "OCTORELEASE_CONFIG=", "OCTORELEASE_STATE_DIR=")
+		"GITHUB_ACTIONS=", "GITHUB_STEP_SUMMARY=", "OCTORELEASE_CONFIG=", "OCTORELEASE_STATE_DIR=",
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")) // see TestScripts
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	switch {

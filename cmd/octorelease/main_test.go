@@ -39,6 +39,10 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("OCTORELEASE_ACTOR", "tester")
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			// Under -race every process sleeps 1s at exit by default, which made
+			// the scripts (hundreds of processes) take minutes; races are still
+			// reported without it.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -47,6 +51,7 @@ func TestScripts(t *testing.T) {
 			"replace":   cmdReplace,
 			"events":    cmdEvents,
 			"eventfile": cmdEventFile,
+			"eventhash": cmdEventHash,
 			"rehash":    cmdRehash,
 			"cmpdir":    cmdCmpDir,
 			"savedir":   cmdSaveDir,
@@ -160,6 +165,17 @@ func cmdEventFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("eventfile: %d event files of %s match %q: %v", len(found), args[1], args[2], found)
 	}
 	ts.Setenv(args[0], filepath.Join(ts.MkAbs(args[1]), "events", found[0]))
+}
+
+// cmdEventHash runs `eventhash VAR FILE`: it sets VAR to the hash the
+// event in FILE carries.
+func cmdEventHash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: eventhash VAR FILE")
+	}
+	e, err := release.DecodeEvent([]byte(ts.ReadFile(args[1])))
+	ts.Check(err)
+	ts.Setenv(args[0], e.Hash)
 }
 
 // cmdRehash runs `rehash FILE`: it recomputes the hash of the (edited)
