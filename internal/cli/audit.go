@@ -10,6 +10,8 @@ import (
 
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/gitsync"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/signing"
 )
 
 // AuditOptions are the flags of `audit verify`.
@@ -54,15 +56,28 @@ change that edits or deletes recorded history is refused and named.`,
 	}
 	verify.Flags().BoolVarP(&opts.All, "all", "a", false, "verify every release in the state folder")
 	verify.Flags().StringVar(&opts.Since, "since", "", "also check that no state file present at this git revision was changed or removed")
+	verify.Flags().StringVar(&f.AllowedSigners, "allowed-signers", "", "verify signatures against this allowed_signers file (default $OCTORELEASE_ALLOWED_SIGNERS, else signing.allowed_signers)")
 	cmd.AddCommand(verify)
 	return cmd
 }
 
 type auditJSON struct {
-	Release  string   `json:"release" yaml:"release"`
-	Intact   bool     `json:"intact" yaml:"intact"`
-	Events   int      `json:"events" yaml:"events"`
-	Problems []string `json:"problems" yaml:"problems"`
+	Release  string            `json:"release" yaml:"release"`
+	Intact   bool              `json:"intact" yaml:"intact"`
+	Events   int               `json:"events" yaml:"events"`
+	Problems []string          `json:"problems" yaml:"problems"`
+	Signers  []auditSignerJSON `json:"signers" yaml:"signers"`
+}
+
+// auditSignerJSON says who signed one event (SPEC §13).
+type auditSignerJSON struct {
+	Event       string `json:"event" yaml:"event"` // the event's file name
+	Kind        string `json:"kind" yaml:"kind"`
+	Actor       string `json:"actor" yaml:"actor"`
+	Signed      bool   `json:"signed" yaml:"signed"`
+	Verified    bool   `json:"verified" yaml:"verified"`
+	Fingerprint string `json:"fingerprint,omitempty" yaml:"fingerprint,omitempty"`
+	Detail      string `json:"detail" yaml:"detail"`
 }
 
 func runAuditVerify(o *AuditOptions) error {
@@ -93,7 +108,7 @@ func runAuditVerify(o *AuditOptions) error {
 		if res, ok := byID[id]; ok {
 			return res
 		}
-		res := &auditJSON{Release: id, Problems: []string{}}
+		res := &auditJSON{Release: id, Problems: []string{}, Signers: []auditSignerJSON{}}
 		byID[id] = res
 		results = append(results, res)
 		return res
@@ -109,6 +124,9 @@ func runAuditVerify(o *AuditOptions) error {
 		default:
 			if r != nil {
 				res.Events = len(r.Events)
+				if err := auditSignatures(f, r.Events, res); err != nil {
+					return err
+				}
 			}
 			for _, d := range damage {
 				res.Problems = append(res.Problems, d.String())
@@ -160,6 +178,36 @@ func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error
 	return nil
 }
 
+// auditSignatures names each event's signer and key, and adds a problem
+// for a signature that does not verify, or for an unsigned event when
+// signatures are required.
+func auditSignatures(f *Factory, events []release.Event, res *auditJSON) error {
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	t, err := f.trustRoot()
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		detail, verr := t.describeSigner(e)
+		row := auditSignerJSON{Event: e.FileName(), Kind: e.Kind, Actor: e.Actor, Signed: e.Signature != "",
+			Verified: verr == nil && t != nil, Detail: detail}
+		if k, err := signing.SignatureKey(e.Signature); err == nil {
+			row.Fingerprint = signing.Fingerprint(k)
+		}
+		res.Signers = append(res.Signers, row)
+		switch {
+		case row.Signed && t != nil && verr != nil:
+			res.Problems = append(res.Problems, fmt.Sprintf("events/%s: %s by %s: %s", row.Event, e.Kind, e.Actor, detail))
+		case cfg.RequireSignatures && !row.Verified:
+			res.Problems = append(res.Problems, fmt.Sprintf("events/%s: %s by %s: %s, and signatures are required", row.Event, e.Kind, e.Actor, detail))
+		}
+	}
+	return nil
+}
+
 func writeAudit(f *Factory, format string, results []*auditJSON) error {
 	if format != "text" {
 		return writeData(f.IO.Out, format, results)
@@ -168,12 +216,28 @@ func writeAudit(f *Factory, format string, results []*auditJSON) error {
 	for _, res := range results {
 		if res.Intact {
 			fmt.Fprintf(f.IO.Out, "%s %s: %d events, intact\n", th.Done("✓"), res.Release, res.Events)
+			writeSigners(f, res.Signers)
 			continue
 		}
 		fmt.Fprintf(f.IO.Out, "%s %s: tampered or damaged\n", th.Failed("✗"), res.Release)
 		for _, p := range res.Problems {
 			fmt.Fprintf(f.IO.Out, "  %s\n", p)
 		}
+		writeSigners(f, res.Signers)
 	}
 	return nil
+}
+
+// writeSigners lists who signed each event, when any event is signed.
+func writeSigners(f *Factory, rows []auditSignerJSON) {
+	signed := false
+	for _, r := range rows {
+		signed = signed || r.Signed
+	}
+	if !signed {
+		return
+	}
+	for _, r := range rows {
+		fmt.Fprintf(f.IO.Out, "  %s\t%s\t%s\t%s\n", r.Event, r.Kind, r.Actor, r.Detail)
+	}
 }

@@ -79,6 +79,9 @@ recorded revokes and must be signed again; the others stand.`,
 
 func runRetarget(o *RetargetOptions) error {
 	f := o.F
+	if err := release.CheckTexts("", o.Reason, nil); err != nil {
+		return err
+	}
 	sha, err := f.resolveCommit(o.Rev)
 	if errors.Is(err, errNoRepo) {
 		return errs.Usagef("retarget needs a git repository to resolve %q", o.Rev)

@@ -48,6 +48,9 @@ type Factory struct {
 	actor     string
 	gitEmailF func() string // overridable in tests
 	wrote     bool          // a store write succeeded: sync.auto has work
+	pol       *release.Policy
+	// AllowedSigners overrides the trust root (gate --allowed-signers).
+	AllowedSigners string
 }
 
 // NewFactory returns a Factory for the real process.
@@ -105,7 +108,7 @@ func (f *Factory) Store() (store.Store, error) {
 		return store.NewFileStore(cfg.StateDir, store.Options{LockTimeout: cfg.LockTimeout, Actor: actor, Now: f.Now})
 	}
 	return writerActor{Store: open(""), writer: func() store.Store { return open(f.Actor()) },
-		wrote: func(err error) { f.wrote = f.wrote || err == nil }}, nil
+		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending}, nil
 }
 
 // writerActor resolves the actor, which the store records as the lock
@@ -115,9 +118,13 @@ type writerActor struct {
 	store.Store // reads take no lock
 	writer      func() store.Store
 	wrote       func(error)
+	sign        func(*release.Release) error // signs the events a write records
 }
 
 func (s writerActor) Create(r *release.Release) error {
+	if err := s.sign(r); err != nil {
+		return err
+	}
 	err := s.writer().Create(r)
 	s.wrote(err)
 	return err
@@ -128,18 +135,36 @@ func (s writerActor) Inspect(id string) (*release.Release, []release.Damage, err
 }
 
 func (s writerActor) Update(id string, fn func(*release.Release) error) error {
-	err := s.writer().Update(id, fn)
+	err := s.writer().Update(id, func(r *release.Release) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		return s.sign(r)
+	})
 	s.wrote(err)
 	return err
 }
 
 // Policy is the sign-off policy from the config.
 func (f *Factory) Policy() (release.Policy, error) {
+	if f.pol != nil {
+		return *f.pol, nil
+	}
 	cfg, err := f.Config()
 	if err != nil {
 		return release.Policy{}, err
 	}
-	return release.Policy{Members: cfg.Members(), SeparationOfDuties: cfg.SeparationOfDuties}, nil
+	pol := release.Policy{Members: cfg.Members(), SeparationOfDuties: cfg.SeparationOfDuties,
+		RequireSignatures: cfg.RequireSignatures}
+	trust, err := f.trustRoot()
+	if err != nil {
+		return release.Policy{}, err
+	}
+	if trust != nil {
+		pol.Verify = trust.verifier()
+	}
+	f.pol = &pol
+	return pol, nil
 }
 
 // policy is Policy for a command that has loaded the config already

@@ -58,6 +58,7 @@ GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
 	cmd.Flags().StringArrayVar(&opts.Items, "item", nil, "gate just this item (repeatable)")
 	cmd.Flags().StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file")
 	addCommitFlag(cmd, &opts.Commit, "fail (wrong-commit) unless the release targets this commit (default $OCTORELEASE_COMMIT)")
+	cmd.Flags().StringVar(&f.AllowedSigners, "allowed-signers", "", "take the trust root from this allowed_signers file, e.g. one from the default branch (default $OCTORELEASE_ALLOWED_SIGNERS, else signing.allowed_signers)")
 	return cmd
 }
 

@@ -50,6 +50,9 @@ func runIncident(o *IncidentOptions) error {
 	if o.Reason == "" {
 		return errs.Usagef("incident needs --reason")
 	}
+	if err := release.CheckTexts("", o.Reason, nil); err != nil {
+		return err
+	}
 	format, err := f.outputFormat("json", "yaml")
 	if err != nil {
 		return err

@@ -71,6 +71,9 @@ func NewCmdAbort(f *Factory, runF func(*Factory, string) error) *cobra.Command {
 				if reason == "" {
 					return errs.Usagef("abort needs --reason")
 				}
+				if err := release.CheckTexts("", reason, nil); err != nil {
+					return err
+				}
 				return f.mutate(func(r *release.Release) error {
 					return r.SetStatus(release.StatusAborted, f.Actor(), reason, f.Now(), f.policy())
 				})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // SignOptions are the flags of `sign`.
@@ -70,6 +71,11 @@ func runSign(o *SignOptions) error {
 	if err != nil {
 		return err
 	}
+	// Before the lock and the release are touched: a note too long is a
+	// usage error whatever the release's state.
+	if err := release.CheckTexts(o.Note, o.Reason, o.Evidence); err != nil {
+		return err
+	}
 	req := release.SignRequest{Items: o.Items, Role: o.Role, Actor: f.Actor(), Note: o.Note,
 		Evidence: o.Evidence, Force: o.Force, Reason: o.Reason, At: f.Now()}
 	return f.mutate(func(r *release.Release) error { return r.Sign(req, pol) })
@@ -102,7 +108,25 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 		return err
 	}
 	f.reportEvents(after, after.Events[before:], wasComplete)
+	f.reportParent(s, after, after.Events[before:])
 	return nil
+}
+
+// reportParent says what an incident run's events did to its release,
+// whose status is derived from its runs: closing the run gives the
+// release back its status, signing rollback rolls it back.
+func (f *Factory) reportParent(s store.Store, run *release.Release, events []release.Event) {
+	if run.Meta.Parent == "" {
+		return
+	}
+	for _, e := range events {
+		if e.Kind == release.EventStatus || e.Kind == release.EventSign && e.Item == release.RollbackItem {
+			if p, err := s.Load(run.Meta.Parent); err == nil {
+				fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", p.Meta.ID, p.Status())
+			}
+			return
+		}
+	}
 }
 
 func phasesComplete(v release.View) []bool {
@@ -137,9 +161,6 @@ func (f *Factory) reportEvents(r *release.Release, events []release.Event, wasCo
 			fmt.Fprintf(f.IO.ErrOut, "✓ %s revoked %s for %s: %s\n", e.Actor, e.Item, name(e.Role), e.Reason)
 		case release.EventStatus:
 			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.ID, e.Status)
-		}
-		if r.Meta.Parent != "" && e.Kind == release.EventSign && e.Item == release.RollbackItem && r.RolledBack() {
-			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.Parent, release.StatusRolledBack)
 		}
 	}
 	if r.Status() != release.StatusInProgress {
@@ -211,6 +232,9 @@ func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long
 				}
 				pol, err := f.Policy()
 				if err != nil {
+					return err
+				}
+				if err := release.CheckTexts("", opts.Reason, nil); err != nil {
 					return err
 				}
 				req := release.ActionRequest{Item: opts.Item, Role: opts.Role, Actor: f.Actor(), Reason: opts.Reason, At: f.Now()}

@@ -94,7 +94,7 @@ func itemView(iv release.ItemView) itemJSON {
 	for _, s := range iv.Signoffs {
 		out.Signoffs = append(out.Signoffs, signoffJSON{Role: s.Role, By: s.By, At: s.At, Kind: s.Kind,
 			Note: s.Note, Reason: s.Reason, Evidence: orEmpty(s.Evidence), Forced: s.Forced,
-			Signed: s.Signed, Counted: s.Counted, Conflict: s.Conflict})
+			Signed: s.Signed, Verified: s.Verified, Counted: s.Counted, Conflict: s.Conflict})
 	}
 	if c := iv.LatestCheck; c != nil {
 		out.Check = &checkJSON{Command: c.Command, Passed: c.Passed, ExitCode: c.ExitCode, TimedOut: c.TimedOut,

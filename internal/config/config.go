@@ -42,6 +42,9 @@ type Config struct {
 	SeparationOfDuties bool
 	SyncRemote         string // "" means the branch's upstream remote, else origin
 	SyncAuto           bool   // sync after every write
+	RequireSignatures  bool   // policy.require_signatures (SPEC §13)
+	SigningKey         string // signing.key; "" means git's user.signingkey
+	AllowedSigners     string // the trust root: allowed_signers in git's format
 }
 
 // LoadOptions say where to look.
@@ -61,6 +64,9 @@ var keys = map[string]string{
 	"policy.separation_of_duties": "separation-of-duties",
 	"sync.remote":                 "remote",
 	"sync.auto":                   "sync-auto",
+	"policy.require_signatures":   "require-signatures",
+	"signing.key":                 "signing-key",
+	"signing.allowed_signers":     "allowed-signers",
 }
 
 // EnvName is the environment variable for a config key (SPEC §4).
@@ -147,6 +153,18 @@ func Load(o LoadOptions) (*Config, error) {
 	}
 	if cfg.SyncAuto, err = boolKey(v, "sync.auto"); err != nil {
 		return nil, err
+	}
+	if cfg.RequireSignatures, err = boolKey(v, "policy.require_signatures"); err != nil {
+		return nil, err
+	}
+	cfg.SigningKey = v.GetString("signing.key")
+	if cfg.SigningKey != "" && !strings.HasPrefix(cfg.SigningKey, "~") && !strings.HasPrefix(cfg.SigningKey, "ssh-") &&
+		!strings.HasPrefix(cfg.SigningKey, "key::") {
+		cfg.SigningKey = resolve("signing.key")
+	}
+	cfg.AllowedSigners = filepath.Join(cfg.StateDir, "allowed_signers")
+	if v.GetString("signing.allowed_signers") != "" {
+		cfg.AllowedSigners = resolve("signing.allowed_signers")
 	}
 	cfg.SyncRemote = v.GetString("sync.remote")
 	cfg.Roles = mergeRoles(file.Roles)
@@ -247,8 +265,26 @@ func (f *File) asMap() map[string]any {
 	if f.LockTimeout != nil {
 		m["lock_timeout"] = f.LockTimeout.String()
 	}
+	policy := map[string]any{}
 	if f.SeparationOfDuties != nil {
-		m["policy"] = map[string]any{"separation_of_duties": *f.SeparationOfDuties}
+		policy["separation_of_duties"] = *f.SeparationOfDuties
+	}
+	if f.RequireSignatures != nil {
+		policy["require_signatures"] = *f.RequireSignatures
+	}
+	if len(policy) > 0 {
+		m["policy"] = policy
+	}
+	signing := map[string]any{}
+	put2 := func(k string, s *string) {
+		if s != nil {
+			signing[k] = *s
+		}
+	}
+	put2("key", f.SigningKey)
+	put2("allowed_signers", f.AllowedSigners)
+	if len(signing) > 0 {
+		m["signing"] = signing
 	}
 	sync := map[string]any{}
 	if f.SyncRemote != nil {

@@ -24,6 +24,9 @@ type File struct {
 	SeparationOfDuties *bool
 	SyncRemote         *string
 	SyncAuto           *bool
+	RequireSignatures  *bool
+	SigningKey         *string
+	AllowedSigners     *string
 }
 
 // FileRole is one entry under `roles:`.
@@ -56,7 +59,7 @@ func (e *ParseError) Error() string {
 // ExitCode makes an invalid config a usage error (exit 2).
 func (e *ParseError) ExitCode() int { return 2 }
 
-var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "sync"}
+var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "signing", "sync"}
 
 // Parse strictly decodes a config file: unknown keys, wrong types, aliases
 // and oversized input are errors naming file:line:column.
@@ -106,13 +109,25 @@ func Parse(name string, data []byte) (*File, error) {
 		case "roles":
 			f.Roles = p.roles(v)
 		case "policy":
-			p.eachKey(v, "policy", []string{"separation_of_duties"}, func(_ string, b *yaml.Node) {
+			p.eachKey(v, "policy", []string{"separation_of_duties", "require_signatures"}, func(k string, b *yaml.Node) {
 				var on bool
 				if b.Kind != yaml.ScalarNode || b.Decode(&on) != nil {
-					p.fail(b, "separation_of_duties must be true or false")
+					p.fail(b, k+" must be true or false")
 					return
 				}
-				f.SeparationOfDuties = &on
+				if k == "require_signatures" {
+					f.RequireSignatures = &on
+				} else {
+					f.SeparationOfDuties = &on
+				}
+			})
+		case "signing":
+			p.eachKey(v, "signing", []string{"key", "allowed_signers"}, func(k string, b *yaml.Node) {
+				if k == "key" {
+					f.SigningKey = p.str(b, "signing.key")
+				} else {
+					f.AllowedSigners = p.str(b, "signing.allowed_signers")
+				}
 			})
 		case "sync":
 			p.eachKey(v, "sync", []string{"remote", "auto"}, func(k string, b *yaml.Node) {

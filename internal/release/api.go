@@ -12,6 +12,13 @@ type Policy struct {
 	// with no members may be signed for by anyone.
 	Members            map[string][]string
 	SeparationOfDuties bool
+	// RequireSignatures: only sign-offs whose signature verifies count
+	// (SPEC §13).
+	RequireSignatures bool
+	// Verify checks an event's signature against the trust root (the
+	// actor must be a principal of the signing key); nil when there is no
+	// trust root, and then no signature verifies.
+	Verify func(e Event) error
 }
 
 // SignRequest asks to sign one or more items for a role.
@@ -77,8 +84,13 @@ type Signoff struct {
 	Forced   bool
 	Event    string // the hash of the recording event, which a revoke names
 	Signed   bool   // the event carries a signature
-	Counted  bool
-	Conflict string // why it does not count; "" when Counted
+	Verified bool   // the signature verifies for the signer (Policy.Verify)
+	// Unverified: it does not count because signatures are required and
+	// this one is missing, does not verify, or its signer is no longer a
+	// member of the role.
+	Unverified bool
+	Counted    bool
+	Conflict   string // why it does not count; "" when Counted
 }
 
 // CheckEvent is a check result with who ran it and when.

@@ -36,6 +36,27 @@ func New(meta Meta, cl checklist.Checklist) (*Release, error) {
 // from the store: the ones a write has to store.
 func (r *Release) Pending() []Event { return r.Events[r.stored:] }
 
+// SignPending signs every event not yet stored with sign, over its
+// canonical bytes. The hash leaves the signature out, so signing changes
+// no hash and no parent.
+func (r *Release) SignPending(sign func(message []byte) (string, error)) error {
+	for i := r.stored; i < len(r.Events); i++ {
+		msg, err := canonical(r.Events[i])
+		if err != nil {
+			return err
+		}
+		sig, err := sign(msg)
+		if err != nil {
+			return fmt.Errorf("sign %s event: %w", r.Events[i].Kind, err)
+		}
+		r.Events[i].Signature = sig
+		if data, err := EncodeEvent(r.Events[i]); err != nil || len(data) > MaxEventSize {
+			return tooLarge(len(data))
+		}
+	}
+	return nil
+}
+
 // MarkStored records that every event is stored.
 func (r *Release) MarkStored() { r.stored = len(r.Events) }
 
@@ -146,6 +167,7 @@ func Assemble(h Header, stored []StoredEvent) (*Release, []Damage) {
 		return nil, []Damage{{File: "release.json", Problem: err.Error()}}
 	}
 	byHash := make(map[string]int, len(stored))
+	dropped := map[string]string{} // claimed hash → file, of events that failed their check
 	events := make([]Event, 0, len(stored))
 	names := make([]string, 0, len(stored))
 	for _, s := range stored {
@@ -157,6 +179,7 @@ func Assemble(h Header, stored []StoredEvent) (*Release, []Damage) {
 			continue
 		case want != e.Hash:
 			add(s.Name, "hash does not match its content (event edited?)")
+			dropped[e.Hash] = s.Name
 			continue
 		case s.Name != "" && s.Name != e.FileName():
 			add(s.Name, "name does not match its content (expected %s)", e.FileName())
@@ -214,6 +237,8 @@ func Assemble(h Header, stored []StoredEvent) (*Release, []Damage) {
 			if _, ok := byHash[p]; !ok {
 				if p == headerHash {
 					add(names[i], "%s event hangs from the header: only the start event may", e.Kind)
+				} else if file, ok := dropped[p]; ok {
+					add(names[i], "parent %s is the damaged event %s", p[:16], file)
 				} else {
 					add(names[i], "parent %s is missing (an event file was deleted?)", p[:16])
 				}

@@ -120,8 +120,9 @@ func TestAssembleDamage(t *testing.T) {
 		s[signF].Event.Note = "all good"
 		d := damaged(t, h, s)
 		hasDamage(t, d, name(signF), "hash does not match its content")
-		// Its child hangs from an event that is no longer there.
-		hasDamage(t, d, name(signF+1), "parent "+r.Events[signF].Hash[:16]+" is missing")
+		// Its child names it as its parent: the damaged event, not a missing one.
+		hasDamage(t, d, name(signF+1), "parent "+r.Events[signF].Hash[:16]+" is the damaged event "+name(signF))
+
 	})
 	t.Run("edited and rehashed", func(t *testing.T) {
 		s := events()

@@ -44,7 +44,7 @@ func (r *Release) Sign(req SignRequest, pol Policy) error {
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
 		return errs.Usagef("--force needs --reason")
 	}
-	if err := checkTexts(req.Note, req.Reason, req.Evidence); err != nil {
+	if err := CheckTexts(req.Note, req.Reason, req.Evidence); err != nil {
 		return err
 	}
 	work := r.clone()
@@ -216,7 +216,7 @@ func (r *Release) Waive(req ActionRequest, pol Policy) error {
 		return errs.Policyf("%s is blocked by %s", iv.ID, v.describeBlockers(iv)).
 			WithHint("complete those first")
 	}
-	if err := checkTexts("", req.Reason, nil); err != nil {
+	if err := CheckTexts("", req.Reason, nil); err != nil {
 		return err
 	}
 	return r.appendEvent(Event{Kind: EventWaive, At: req.At, Actor: req.Actor, Role: role, Item: iv.ID, Reason: req.Reason})
@@ -238,7 +238,7 @@ func (r *Release) Revoke(req ActionRequest, pol Policy) error {
 	if strings.TrimSpace(req.Reason) == "" {
 		return errs.Usagef("revoking %s needs --reason", iv.ID)
 	}
-	if err := checkTexts("", req.Reason, nil); err != nil {
+	if err := CheckTexts("", req.Reason, nil); err != nil {
 		return err
 	}
 	mine := func(s Signoff) bool { return strings.EqualFold(s.By, req.Actor) }
@@ -311,7 +311,7 @@ func (r *Release) SetStatus(status, actor, reason string, at time.Time, pol Poli
 	if status == StatusAborted && strings.TrimSpace(reason) == "" {
 		return errs.Usagef("marking %s %s needs --reason", r.Meta.ID, status)
 	}
-	if err := checkTexts("", reason, nil); err != nil {
+	if err := CheckTexts("", reason, nil); err != nil {
 		return err
 	}
 	if status == StatusReleased {
@@ -341,7 +341,7 @@ func (r *Release) Retarget(commit, actor, reason string, at time.Time, pol Polic
 	if strings.TrimSpace(reason) == "" {
 		return errs.Usagef("retargeting %s needs --reason", r.Meta.ID)
 	}
-	if err := checkTexts("", reason, nil); err != nil {
+	if err := CheckTexts("", reason, nil); err != nil {
 		return err
 	}
 	if commit == r.Commit() {
@@ -377,9 +377,9 @@ func (r *Release) Retarget(commit, actor, reason string, at time.Time, pol Polic
 	return nil
 }
 
-// checkTexts refuses notes, reasons and evidence a reader could not take
+// CheckTexts refuses notes, reasons and evidence a reader could not take
 // back, before anything is recorded.
-func checkTexts(note, reason string, evidence []string) error {
+func CheckTexts(note, reason string, evidence []string) error {
 	if len(evidence) > MaxEvidence {
 		return errs.Usagef("%d evidence links; the limit is %d", len(evidence), MaxEvidence)
 	}

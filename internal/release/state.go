@@ -92,6 +92,9 @@ const (
 	ConflictDuplicate = "a second sign-off by the same person for the role"
 	ConflictSoD       = "separation of duties"
 	ConflictCheck     = "signed before the item's check passed"
+	// With signatures required (SPEC §13):
+	ConflictUnsigned     = "not signed"
+	ConflictBadSignature = "signature does not verify"
 )
 
 // history is the replayed event set, indexed by the checklist: for each
@@ -147,7 +150,24 @@ func (r *Release) replay(pol Policy) history {
 			}
 			s := Signoff{Role: e.Role, By: e.Actor, At: e.At, Kind: e.Kind, Note: e.Note, Reason: e.Reason,
 				Evidence: nonNil(e.Evidence), Forced: e.Forced, Event: e.Hash, Signed: e.Signature != ""}
+			var verr error
+			if s.Signed && pol.Verify != nil {
+				verr = pol.Verify(e)
+				s.Verified = verr == nil
+			}
 			s.Conflict = h.conflict(s, k, pol)
+			if pol.RequireSignatures && (s.Conflict == ConflictNotMember || !s.Verified) {
+				s.Unverified = true
+				switch {
+				case s.Conflict != "":
+				case !s.Signed:
+					s.Conflict = ConflictUnsigned
+				case verr != nil:
+					s.Conflict = ConflictBadSignature + ": " + verr.Error()
+				default:
+					s.Conflict = ConflictBadSignature + ": no trust root (allowed_signers)"
+				}
+			}
 			if s.Conflict == "" && e.Kind == EventSign && it.Check != nil {
 				if pos == nil {
 					pos = positions(r.Events)
@@ -406,6 +426,7 @@ const (
 	ReasonCheckFailed    = "check-failed"
 	ReasonPolicyConflict = "policy-conflict"
 	ReasonQuorum         = "quorum"
+	ReasonUnverified     = "unverified"
 	ReasonWrongCommit    = "wrong-commit"
 )
 
@@ -425,6 +446,8 @@ func blockReason(it ItemView) string {
 		return ReasonCheckMissing
 	case it.Check != nil && !it.LatestCheck.Passed:
 		return ReasonCheckFailed
+	case slices.ContainsFunc(it.Signoffs, func(s Signoff) bool { return s.Unverified && slices.Contains(it.PendingRoles, s.Role) }):
+		return ReasonUnverified
 	case slices.ContainsFunc(it.Signoffs, func(s Signoff) bool { return !s.Counted && slices.Contains(it.PendingRoles, s.Role) }):
 		// A role is open because its sign-off broke the policy.
 		return ReasonPolicyConflict
