@@ -92,6 +92,17 @@ roles:
 policy:
   # When true, one person may not sign two roles of the same item.
   separation_of_duties: false
+  # When true, only sign-offs signed with a key in allowed_signers, by a
+  # member of the role, count (docs/security.md).
+  require_signatures: false
+
+# Events are signed with your SSH key when one is configured: signing.key,
+# or git's user.signingkey when gpg.format is ssh (as for signed commits).
+# signing:
+#   key: ~/.ssh/id_ed25519.pub
+#   allowed_signers: .octorelease/allowed_signers
+
+# sync: {remote: origin, auto: false}   # auto: run 'octorelease sync' after every write
 `
 
 func runInit(o *InitOptions) error {
@@ -101,6 +112,8 @@ func runInit(o *InitOptions) error {
 	for name, content := range store.StateFiles() {
 		files[filepath.Join(root, config.DefaultStateDir, name)] = []byte(content)
 	}
+	signers, keys, missing := f.starterAllowedSigners()
+	files[filepath.Join(root, config.DefaultStateDir, "allowed_signers")] = []byte(signers)
 	err := fs.WalkDir(checklists.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -139,6 +152,11 @@ func runInit(o *InitOptions) error {
 		}
 		fmt.Fprintf(f.IO.ErrOut, "wrote %s\n", rel(root, p))
 	}
+	fmt.Fprintf(f.IO.ErrOut, "allowed_signers: %d key(s) found", keys)
+	if len(missing) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "; add the keys of %s", strings.Join(missing, ", "))
+	}
+	fmt.Fprintln(f.IO.ErrOut, " (needed once policy.require_signatures is on)")
 	fmt.Fprintln(f.IO.ErrOut, "next: edit checklists/ and .octorelease.yaml, then run `octorelease checklist validate`")
 	return nil
 }
