@@ -40,10 +40,10 @@ func (f *Factory) trustRoot() (*trust, error) {
 	if path == "" {
 		path, named = cfg.AllowedSigners, cfg.AllowedSigners != defaultAllowedSigners(cfg.StateDir)
 	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) && !named {
-		return nil, nil
+	if _, err := os.Stat(path); err != nil && !named {
+		return nil, nil // no default file (or no state folder to hold one)
 	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errs.Usagef("read allowed signers %s", path).Wrap(err)
 	}
