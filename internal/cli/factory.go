@@ -104,10 +104,18 @@ func (f *Factory) Store() (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	open := func(actor string) store.Store {
-		return store.NewFileStore(cfg.StateDir, store.Options{LockTimeout: cfg.LockTimeout, Actor: actor, Now: f.Now})
+	reader, err := f.openStore(cfg, "")
+	if err != nil {
+		return nil, err
 	}
-	return writerActor{Store: open(""), writer: func() store.Store { return open(f.Actor()) },
+	writer := func() store.Store {
+		s, err := f.openStore(cfg, f.Actor())
+		if err != nil {
+			return reader // the reader opened with the same settings
+		}
+		return s
+	}
+	return writerActor{Store: reader, writer: writer,
 		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending}, nil
 }
 

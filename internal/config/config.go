@@ -45,7 +45,14 @@ type Config struct {
 	RequireSignatures  bool   // policy.require_signatures (SPEC §13)
 	SigningKey         string // signing.key; "" means git's user.signingkey
 	AllowedSigners     string // the trust root: allowed_signers in git's format
+	Backend            string // BackendFile or BackendPostgres (SPEC §16)
 }
+
+// Backends (SPEC §4, §16).
+const (
+	BackendFile     = "file"
+	BackendPostgres = "postgres"
+)
 
 // LoadOptions say where to look.
 type LoadOptions struct {
@@ -67,6 +74,7 @@ var keys = map[string]string{
 	"policy.require_signatures":   "require-signatures",
 	"signing.key":                 "signing-key",
 	"signing.allowed_signers":     "allowed-signers",
+	"backend":                     "backend",
 }
 
 // EnvName is the environment variable for a config key (SPEC §4).
@@ -102,6 +110,7 @@ func Load(o LoadOptions) (*Config, error) {
 	v.SetDefault("notes_dir", DefaultNotesDir)
 	v.SetDefault("lock_timeout", DefaultLockTimeout.String())
 	v.SetDefault("policy.separation_of_duties", false)
+	v.SetDefault("backend", BackendFile)
 	if err := v.MergeConfigMap(file.asMap()); err != nil {
 		return nil, errs.Usagef("config %s", path).Wrap(err)
 	}
@@ -156,6 +165,12 @@ func Load(o LoadOptions) (*Config, error) {
 	}
 	if cfg.RequireSignatures, err = boolKey(v, "policy.require_signatures"); err != nil {
 		return nil, err
+	}
+	cfg.Backend = v.GetString("backend")
+	switch cfg.Backend {
+	case BackendFile, BackendPostgres:
+	default:
+		return nil, errs.Usagef("backend %q must be %s or %s", cfg.Backend, BackendFile, BackendPostgres)
 	}
 	cfg.SigningKey = v.GetString("signing.key")
 	if cfg.SigningKey != "" && !strings.HasPrefix(cfg.SigningKey, "~") && !strings.HasPrefix(cfg.SigningKey, "ssh-") &&
@@ -262,6 +277,7 @@ func (f *File) asMap() map[string]any {
 	put("checklists", f.Checklists)
 	put("state_dir", f.StateDir)
 	put("notes_dir", f.NotesDir)
+	put("backend", f.Backend)
 	if f.LockTimeout != nil {
 		m["lock_timeout"] = f.LockTimeout.String()
 	}

@@ -27,6 +27,7 @@ type File struct {
 	RequireSignatures  *bool
 	SigningKey         *string
 	AllowedSigners     *string
+	Backend            *string
 }
 
 // FileRole is one entry under `roles:`.
@@ -59,7 +60,7 @@ func (e *ParseError) Error() string {
 // ExitCode makes an invalid config a usage error (exit 2).
 func (e *ParseError) ExitCode() int { return 2 }
 
-var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "signing", "sync"}
+var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "signing", "sync", "backend"}
 
 // Parse strictly decodes a config file: unknown keys, wrong types, aliases
 // and oversized input are errors naming file:line:column.
@@ -129,6 +130,8 @@ func Parse(name string, data []byte) (*File, error) {
 					f.AllowedSigners = p.str(b, "signing.allowed_signers")
 				}
 			})
+		case "backend":
+			f.Backend = p.str(v, key)
 		case "sync":
 			p.eachKey(v, "sync", []string{"remote", "auto"}, func(k string, b *yaml.Node) {
 				if k == "remote" {
