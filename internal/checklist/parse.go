@@ -602,6 +602,10 @@ func slug(s string) string {
 	return strings.TrimRight(out, "-")
 }
 
+// Suggest returns ` (did you mean "x"?)` for a near miss of s among
+// candidates, else "": for every "unknown item, role, phase, release".
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
 // suggest returns ` (did you mean "x"?)` for a near miss among candidates.
 func suggest(s string, candidates []string) string {
 	best, bestDist := "", 3

@@ -36,6 +36,9 @@ func runFinish(f *Factory) error {
 	if err != nil {
 		return err
 	}
+	if st := r.Status(); st != release.StatusInProgress {
+		return errs.Policyf("%s is already %s: finish closes a release that is in progress", r.Meta.ID, st)
+	}
 	if g, err := r.Gate("", nil, f.policy()); err == nil && !g.Passed {
 		rd, err := f.renderer()
 		if err != nil {

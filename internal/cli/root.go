@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 )
@@ -19,6 +20,7 @@ import (
 func NewRootCmd(f *Factory) *cobra.Command {
 	root := newRootCmd(f)
 	addAllCommands(f, root)
+	onceFlags(root)
 	return root
 }
 
@@ -35,10 +37,12 @@ func NewRootCmdFor(f *Factory, args []string) *cobra.Command {
 			// included, would only be built and dropped.
 			root.CompletionOptions.DisableDefaultCmd = true
 			root.AddCommand(withGroup(c.build(f), c.group))
+			onceFlags(root)
 			return root
 		}
 	}
 	addAllCommands(f, root)
+	onceFlags(root)
 	return root
 }
 
@@ -60,10 +64,18 @@ as an immutable event file that git merges across clones; CI runs
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       f.Version,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if f.Flags.NoColor {
 				f.IO.SetColor(false)
 			}
+			// Every command refuses a format that no command knows, even
+			// one that prints no data; each data command then checks the
+			// formats it supports.
+			if o := strings.ToLower(f.Flags.Output); !slices.Contains(outputFormats, o) {
+				return errs.Usagef("unknown output format %q%s; use one of: %s", f.Flags.Output,
+					checklist.Suggest(o, outputFormats), strings.Join(outputFormats, ", "))
+			}
+			return nil
 		},
 		PersistentPostRunE: func(cmd *cobra.Command, _ []string) error {
 			return asRuntime(f.autoSync())
@@ -190,6 +202,9 @@ func asRuntime(err error) error {
 	return &errs.Error{Code: errs.CodeRuntime, Err: err}
 }
 
+// outputFormats are the -o values any command knows (SPEC §7).
+var outputFormats = []string{"text", "json", "yaml", "markdown"}
+
 // outputFormat validates -o against what a command supports.
 func (f *Factory) outputFormat(allowed ...string) (string, error) {
 	o := strings.ToLower(f.Flags.Output)
@@ -219,4 +234,37 @@ func writeData(w io.Writer, format string, v any) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(v)
 	}
+}
+
+// onceFlags makes every flag that takes one value refuse a second one:
+// pflag keeps the last, so `--role qa --role sre` would sign sre only.
+// Repeatable flags (--evidence, --item) are string arrays and stay so.
+func onceFlags(cmd *cobra.Command) {
+	wrap := func(fl *pflag.Flag) {
+		switch fl.Value.Type() {
+		case "string", "duration", "int":
+			if _, done := fl.Value.(*onceValue); !done {
+				fl.Value = &onceValue{Value: fl.Value, name: fl.Name}
+			}
+		}
+	}
+	cmd.Flags().VisitAll(wrap)
+	cmd.PersistentFlags().VisitAll(wrap)
+	for _, c := range cmd.Commands() {
+		onceFlags(c)
+	}
+}
+
+type onceValue struct {
+	pflag.Value
+	name string
+	set  bool
+}
+
+func (v *onceValue) Set(s string) error {
+	if v.set {
+		return fmt.Errorf("--%s given twice; it takes one value", v.name)
+	}
+	v.set = true
+	return v.Value.Set(s)
 }

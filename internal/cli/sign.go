@@ -76,6 +76,11 @@ func runSign(o *SignOptions) error {
 	if err := release.CheckTexts(o.Note, o.Reason, o.Evidence); err != nil {
 		return err
 	}
+	for _, ev := range o.Evidence {
+		if err := release.CheckEvidence(ev); err != nil {
+			return errs.Usagef("--evidence: %v", err)
+		}
+	}
 	req := release.SignRequest{Items: o.Items, Role: o.Role, Actor: f.Actor(), Note: o.Note,
 		Evidence: o.Evidence, Force: o.Force, Reason: o.Reason, At: f.Now()}
 	return f.mutate(func(r *release.Release) error { return r.Sign(req, pol) })
@@ -105,7 +110,7 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return suggestRelease(s, id, err)
 	}
 	f.reportEvents(after, after.Events[before:], wasComplete)
 	f.reportParent(s, after, after.Events[before:])

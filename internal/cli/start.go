@@ -125,6 +125,15 @@ func runStart(o *StartOptions) error {
 	return nil
 }
 
+// latestReleased is the id of the highest released version, or "".
+func latestReleased(s store.Store) string {
+	r, err := latestReleasedBefore(s, "999999999.0.0")
+	if err != nil || r == nil {
+		return ""
+	}
+	return r.Meta.ID
+}
+
 // startCommit is the commit a new release targets (SPEC §14): --commit,
 // else HEAD when the working directory is in a git repository that has
 // one, else none.
@@ -150,6 +159,10 @@ func inferType(s store.Store, version string) (string, error) {
 		return "", err
 	}
 	if prev == nil {
+		if newer := latestReleased(s); newer != "" {
+			return "", errs.Usagef("%s is older than %s, the latest release, so its type cannot be inferred", version, newer).
+				WithHint("to release an older line, pass --type patch, --type minor or --type major")
+		}
 		return "", errs.Usagef("no earlier release to infer the type of %s from", version).
 			WithHint("pass --type patch, --type minor or --type major")
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/octorelease/octorelease/internal/checklist"
 	"slices"
 	"strings"
 
@@ -25,7 +26,7 @@ func (f *Factory) current() (store.Store, *release.Release, error) {
 	}
 	if r == nil {
 		if r, err = s.Load(id); err != nil {
-			return nil, nil, err
+			return nil, nil, suggestRelease(s, id, err)
 		}
 	}
 	return s, r, nil
@@ -143,7 +144,7 @@ func (f *Factory) checkRole(role string) error {
 }
 
 func usageUnknownRole(role string, known []string) error {
-	return errs.Usagef("unknown role %q; known roles: %s", role, strings.Join(known, ", "))
+	return errs.Usagef("unknown role %q%s; known roles: %s", role, checklist.Suggest(role, known), strings.Join(known, ", "))
 }
 
 // NextOptions are the flags of `next`.

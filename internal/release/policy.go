@@ -398,7 +398,7 @@ func CheckTexts(note, reason string, evidence []string) error {
 
 func (r *Release) requireInProgress() error {
 	if s := r.Status(); s != StatusInProgress {
-		return errs.Policyf("release %s is %s", r.Meta.ID, s)
+		return errs.Policyf("release %s is %s: only a release in progress takes sign-offs, waivers, checks and revokes", r.Meta.ID, s)
 	}
 	return nil
 }

@@ -481,7 +481,7 @@ func (r *Release) gateScope(v View, phase string, items []string) (func(phase, i
 		for _, p := range v.Phases {
 			ids = append(ids, p.ID)
 		}
-		return nil, errs.Usagef("unknown phase %q in release %s", phase, r.Meta.ID).
+		return nil, errs.Usagef("unknown phase %q in release %s%s", phase, r.Meta.ID, checklist.Suggest(phase, ids)).
 			WithHint("phases: %s", strings.Join(ids, ", "))
 	default:
 		return func(string, string) bool { return true }, nil
@@ -489,7 +489,7 @@ func (r *Release) gateScope(v View, phase string, items []string) (func(phase, i
 }
 
 func (r *Release) unknownItem(id string) *errs.Error {
-	return errs.Usagef("unknown item %q in release %s", id, r.Meta.ID).
+	return errs.Usagef("unknown item %q in release %s%s", id, r.Meta.ID, checklist.Suggest(id, r.Checklist.ItemIDs())).
 		WithHint("items: %s", strings.Join(r.Checklist.ItemIDs(), ", "))
 }
 

@@ -17,6 +17,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"github.com/charmbracelet/colorprofile"
+
+	"github.com/octorelease/octorelease/internal/release"
 )
 
 // ErrInterrupted is returned when the user presses Ctrl-C (or the process is
@@ -110,7 +112,15 @@ func (p Prompter) Ask(it Item) (Answer, error) {
 		huh.NewGroup(first...),
 		huh.NewGroup(
 			huh.NewInput().Title("Note").Description("optional; recorded with the sign-off").Value(&a.Note),
-			huh.NewInput().Title("Evidence").Description("optional links, separated by spaces or commas").Value(&evidence),
+			huh.NewInput().Title("Evidence").Description("optional links, separated by spaces or commas").Value(&evidence).
+				Validate(func(s string) error {
+					for _, ev := range splitEvidence(s) {
+						if err := release.CheckEvidence(ev); err != nil {
+							return err
+						}
+					}
+					return nil
+				}),
 		).WithHideFunc(func() bool { return a.Action != SignNote }),
 		huh.NewGroup(
 			huh.NewInput().Title("Why is "+it.ID+" waived?").Description("required; recorded with the waiver").
