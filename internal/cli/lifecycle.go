@@ -121,13 +121,30 @@ func runList(f *Factory, all bool) error {
 	if err != nil {
 		return err
 	}
-	releases, err := releasesWithStatus(s, release.StatusInProgress, release.StatusIncident)
+	var releases []*release.Release
+	var damaged []error
 	if all {
-		releases, err = allReleases(s)
+		releases, damaged, err = allReleases(s)
+	} else {
+		releases, err = releasesWithStatus(s, release.StatusInProgress, release.StatusIncident)
 	}
 	if err != nil {
 		return err
 	}
+	if err := listRows(f, format, releases); err != nil {
+		return err
+	}
+	for _, d := range damaged {
+		fmt.Fprintf(f.IO.ErrOut, "octorelease: %v\n", d)
+	}
+	if len(damaged) > 0 {
+		return errs.Silent{Code: errs.CodeRuntime}
+	}
+	return nil
+}
+
+// listRows prints the list of releases.
+func listRows(f *Factory, format string, releases []*release.Release) error {
 	rows := []listJSON{}
 	for _, r := range releases {
 		done, total := progress(r.Evaluate(f.policy()))

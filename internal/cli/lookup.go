@@ -73,21 +73,24 @@ func suggestRelease(s store.Store, id string, err error) error {
 	return err
 }
 
-// allReleases loads every release in the store, sorted by id.
-func allReleases(s store.Store) ([]*release.Release, error) {
+// allReleases loads every release in the store, sorted by id. A release
+// that does not load is left out and its error returned in damaged, so
+// one damaged release does not hide the others.
+func allReleases(s store.Store) (out []*release.Release, damaged []error, err error) {
 	ids, err := s.IDs()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]*release.Release, 0, len(ids))
+	out = make([]*release.Release, 0, len(ids))
 	for _, id := range ids {
 		r, err := s.Load(id)
 		if err != nil {
-			return nil, err
+			damaged = append(damaged, err)
+			continue
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out, damaged, nil
 }
 
 // latestReleasedBefore is the released release (not an incident run) with
