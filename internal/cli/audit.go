@@ -97,6 +97,13 @@ func runAuditVerify(o *AuditOptions) error {
 		}
 	} else {
 		id, err := f.ReleaseID(s)
+		if err != nil && errs.Code(err) == errs.CodeRuntime {
+			// Finding the release in progress loads it, and a damaged one
+			// does not load: audit the one open release anyway, to say why.
+			if open, oerr := s.OpenIDs(); oerr == nil && len(open) == 1 {
+				id, err = open[0], nil
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -124,7 +131,7 @@ func runAuditVerify(o *AuditOptions) error {
 		default:
 			if r != nil {
 				res.Events = len(r.Events)
-				if err := auditSignatures(f, r.Events, res); err != nil {
+				if err := auditSignatures(f, r, res); err != nil {
 					return err
 				}
 			}
@@ -181,7 +188,7 @@ func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error
 // auditSignatures names each event's signer and key, and adds a problem
 // for a signature that does not verify, or for an unsigned event when
 // signatures are required.
-func auditSignatures(f *Factory, events []release.Event, res *auditJSON) error {
+func auditSignatures(f *Factory, r *release.Release, res *auditJSON) error {
 	cfg, err := f.Config()
 	if err != nil {
 		return err
@@ -190,8 +197,9 @@ func auditSignatures(f *Factory, events []release.Event, res *auditJSON) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		detail, verr := t.describeSigner(e)
+	at := r.SignatureTimes()
+	for i, e := range r.Events {
+		detail, verr := t.describeSigner(e, at[i])
 		row := auditSignerJSON{Event: e.FileName(), Kind: e.Kind, Actor: e.Actor, Signed: e.Signature != "",
 			Verified: verr == nil && t != nil, Detail: detail}
 		if k, err := signing.SignatureKey(e.Signature); err == nil {

@@ -32,7 +32,13 @@ func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
 items) with sh -c, from the folder of the config file, each with its timeout
 (default 5m; on timeout the check and its child processes are killed). Each
 result is recorded: pass or fail, exit code, duration, the SHA-256 of the
-output and its last 20 lines. Exit 1 if any check failed.
+output and its last 20 lines. Exit 1 if any check failed; exit 0, saying so,
+when no item has a check.
+
+Ctrl-C (or SIGTERM) stops the running check with its child processes and
+records nothing for it (exit 130); the checks that ended before it stay
+recorded. Processes a check leaves behind are stopped once it ends; on
+Linux also those that detached with setsid.
 
 An item with a check can only be signed once its latest check passed. With
 --sign, a passing check also signs the item for each of its pending roles
@@ -49,6 +55,20 @@ you may sign for.`,
 	}
 	cmd.Flags().BoolVar(&opts.Sign, "sign", false, "sign each item whose check passes, for every role you may sign for")
 	return cmd
+}
+
+// checkRunJSON is one result of `check -o json`: the item, then the same
+// fields as an item's "check" in `status -o json`, then the output's tail.
+type checkRunJSON struct {
+	Item       string `json:"item" yaml:"item"`
+	checkJSON  `yaml:",inline"`
+	OutputTail string `json:"output_tail" yaml:"output_tail"`
+}
+
+func checkRunView(item, by string, at time.Time, res release.CheckResult) checkRunJSON {
+	return checkRunJSON{Item: item, OutputTail: res.OutputTail, checkJSON: checkJSON{
+		Command: res.Command, Passed: res.Passed, ExitCode: res.ExitCode, TimedOut: res.TimedOut,
+		DurationMS: res.DurationMS, OutputSHA: res.OutputSHA256, By: by, At: at}}
 }
 
 func runCheck(o *CheckOptions) error {
@@ -73,17 +93,36 @@ func runCheck(o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
+	results := []checkRunJSON{}
+	if len(targets) == 0 {
+		// The embedded checklists have no checks: CI's `octorelease check`
+		// step has nothing to do, which is not a failure.
+		fmt.Fprintf(f.IO.ErrOut, "nothing to check: no item of %s has a check\n", r.Meta.ID)
+		if format != "text" {
+			return writeData(f.IO.Out, format, results)
+		}
+		return nil
+	}
+	// Ctrl-C or SIGTERM stops the running check (its whole process group)
+	// and records nothing for it; the results recorded before stay.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	failed := 0
-	var signErr error
-	results := []map[string]any{}
+	var signErr, stopErr error
 	for _, it := range targets {
 		res := runOneCheck(ctx, f, cfg.Root, r.Meta, it)
-		actor := f.Actor()
+		if ctx.Err() != nil {
+			// However the check ended, a signal came while it ran: its
+			// result is not the check's verdict.
+			fmt.Fprintf(f.IO.ErrOut, "✗ check of %s interrupted: stopped, not recorded\n", it.ID)
+			stopErr = &errs.Error{Code: codeInterrupted,
+				Msg: fmt.Sprintf("interrupted: the check of %s was stopped and not recorded", it.ID)}
+			break
+		}
+		actor, at := f.Actor(), f.Now()
 		err := s.Update(r.Meta.ID, func(cur *release.Release) error {
-			if err := cur.RecordCheck(it.ID, actor, f.Now(), res); err != nil {
+			if err := cur.RecordCheck(it.ID, actor, at, res); err != nil {
 				return err
 			}
 			r = cur
@@ -92,6 +131,7 @@ func runCheck(o *CheckOptions) error {
 		if err != nil {
 			return err
 		}
+		results = append(results, checkRunView(it.ID, actor, at, res))
 		if !res.Passed {
 			failed++
 		} else if o.Sign {
@@ -100,23 +140,29 @@ func runCheck(o *CheckOptions) error {
 				signErr = err
 			}
 		}
-		results = append(results, map[string]any{"item": it.ID, "passed": res.Passed, "exit_code": res.ExitCode,
-			"timed_out": res.TimedOut, "duration_ms": res.DurationMS, "output_sha256": res.OutputSHA256, "output_tail": res.OutputTail})
 		if ctx.Err() != nil {
+			stopErr = &errs.Error{Code: codeInterrupted, Msg: fmt.Sprintf("interrupted after the check of %s", it.ID)}
 			break
 		}
 	}
+	// The results recorded, also when interrupted: they are in the state.
 	if format != "text" {
 		if err := writeData(f.IO.Out, format, results); err != nil {
 			return err
 		}
 	}
-	if failed > 0 {
+	switch {
+	case stopErr != nil:
+		return stopErr
+	case failed > 0:
 		return errs.Runtimef("%d of %d checks failed", failed, len(results))
 	}
 	return signErr
 }
 
+// checkTargets returns the items whose checks to run: the named ones (each
+// must exist and have a check), else every item with a check, which may be
+// none.
 func checkTargets(r *release.Release, ids []string, pol release.Policy) ([]release.ItemView, error) {
 	v := r.Evaluate(pol)
 	var out []release.ItemView
@@ -127,10 +173,6 @@ func checkTargets(r *release.Release, ids []string, pol release.Policy) ([]relea
 					out = append(out, it)
 				}
 			}
-		}
-		if len(out) == 0 {
-			return nil, errs.Usagef("no item of %s has a check", r.Meta.ID).
-				WithHint("add `check: {run: ...}` to an item of the checklist")
 		}
 		return out, nil
 	}
@@ -163,6 +205,9 @@ func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it
 	}, progress)
 	if tty {
 		fmt.Fprint(f.IO.ErrOut, "\r\033[K")
+	}
+	if ctx.Err() != nil {
+		return res // interrupted: the caller says so, and records nothing
 	}
 	d := time.Duration(res.DurationMS) * time.Millisecond
 	switch {

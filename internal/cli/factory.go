@@ -31,6 +31,7 @@ type GlobalFlags struct {
 	Output      string
 	NoColor     bool
 	LockTimeout time.Duration
+	NoNotify    bool
 }
 
 // Factory carries the dependencies of one run. Expensive ones (config, store,
@@ -49,6 +50,7 @@ type Factory struct {
 	gitEmailF func() string // overridable in tests
 	wrote     bool          // a store write succeeded: sync.auto has work
 	pol       *release.Policy
+	notify    notifyState // what the writes did, for the webhooks (notify.go)
 	// AllowedSigners overrides the trust root (gate --allowed-signers).
 	AllowedSigners string
 }
@@ -116,7 +118,7 @@ func (f *Factory) Store() (store.Store, error) {
 		return s
 	}
 	return writerActor{Store: reader, writer: writer,
-		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending}, nil
+		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending, policy: f.policy}, nil
 }
 
 // writerActor resolves the actor, which the store records as the lock
@@ -127,6 +129,7 @@ type writerActor struct {
 	writer      func() store.Store
 	wrote       func(error)
 	sign        func(*release.Release) error // signs the events a write records
+	policy      func() release.Policy
 }
 
 func (s writerActor) Create(r *release.Release) error {
@@ -142,8 +145,19 @@ func (s writerActor) Inspect(id string) (*release.Release, []release.Damage, err
 	return s.Store.Inspect(id)
 }
 
+// Load gives the release the policy, which decides which status and
+// retarget events count.
+func (s writerActor) Load(id string) (*release.Release, error) {
+	r, err := s.Store.Load(id)
+	if err == nil {
+		r.SetPolicy(s.policy())
+	}
+	return r, err
+}
+
 func (s writerActor) Update(id string, fn func(*release.Release) error) error {
 	err := s.writer().Update(id, func(r *release.Release) error {
+		r.SetPolicy(s.policy())
 		if err := fn(r); err != nil {
 			return err
 		}

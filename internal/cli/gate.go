@@ -62,13 +62,18 @@ GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
 	return cmd
 }
 
+// gateJSON is `gate -o json` (SPEC §8, docs/ci.md "The CI contract").
 type gateJSON struct {
-	Release  string        `json:"release" yaml:"release"`
-	Phase    string        `json:"phase" yaml:"phase"`
-	Passed   bool          `json:"passed" yaml:"passed"`
-	Blockers []blockerJSON `json:"blockers" yaml:"blockers"`
-	Waived   []string      `json:"waived" yaml:"waived"`
-	Items    int           `json:"items" yaml:"items"`
+	Release string `json:"release" yaml:"release"`
+	// Phase is the --phase asked for, left out when none was (all phases, or --item).
+	Phase     string        `json:"phase,omitempty" yaml:"phase,omitempty"`
+	Passed    bool          `json:"passed" yaml:"passed"`
+	Blockers  []blockerJSON `json:"blockers" yaml:"blockers"`
+	Waived    []string      `json:"waived" yaml:"waived"`
+	ItemCount int           `json:"item_count" yaml:"item_count"` // items in scope
+	// Items is ItemCount under its old name, which elsewhere (status) is
+	// a list of items. Deprecated: read item_count.
+	Items int `json:"items" yaml:"items"`
 }
 
 type blockerJSON struct {
@@ -124,7 +129,7 @@ func runGate(o *GateOptions) error {
 	}
 	if format != "text" {
 		out := gateJSON{Release: g.Release, Phase: g.Phase, Passed: g.Passed, Blockers: []blockerJSON{},
-			Waived: []string{}, Items: len(g.Items)}
+			Waived: []string{}, ItemCount: len(g.Items), Items: len(g.Items)}
 		for _, b := range g.Blockers {
 			out.Blockers = append(out.Blockers, blockerJSON{b.Item, b.Title, b.Phase, orEmpty(b.PendingRoles), b.Reason})
 		}
@@ -146,6 +151,7 @@ func runGate(o *GateOptions) error {
 		}
 	}
 	if !g.Passed {
+		f.notifyGateBlocked(r, g, o.Items)
 		return errs.Gatef("gate not passed: %d blocking item(s) in %s", len(g.Blockers), g.Release)
 	}
 	return nil
@@ -156,7 +162,7 @@ func runGate(o *GateOptions) error {
 func writeCIReports(f *Factory, junit, id string, g release.GateResult, annotations io.Writer) error {
 	if junit != "" {
 		var buf bytes.Buffer
-		if err := cireport.JUnit(&buf, id, g); err != nil {
+		if err := cireport.JUnit(&buf, id, g, f.Now()); err != nil {
 			return err
 		}
 		if !filepath.IsAbs(junit) {

@@ -87,6 +87,7 @@ func runIncident(o *IncidentOptions) error {
 	if err := s.Create(inc); err != nil {
 		return err
 	}
+	f.noteIncident(s, r, inc)
 	good, err := lastKnownGood(s, r.Meta.Version)
 	if err != nil {
 		return err

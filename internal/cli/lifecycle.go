@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -108,8 +107,9 @@ func NewCmdList(f *Factory, runF func(*Factory, bool) error) *cobra.Command {
 
 type listJSON struct {
 	releaseJSON `yaml:",inline"`
-	Done        int `json:"done" yaml:"done"`
-	Total       int `json:"total" yaml:"total"`
+	Done        int           `json:"done" yaml:"done"`
+	Total       int           `json:"total" yaml:"total"`
+	Gate        gateStateJSON `json:"gate" yaml:"gate"`
 }
 
 func runList(f *Factory, all bool) error {
@@ -147,8 +147,12 @@ func runList(f *Factory, all bool) error {
 func listRows(f *Factory, format string, releases []*release.Release) error {
 	rows := []listJSON{}
 	for _, r := range releases {
-		done, total := progress(r.Evaluate(f.policy()))
-		rows = append(rows, listJSON{releaseView(r, nil), done, total})
+		g, err := r.Gate("", nil, f.policy()) // every item, evaluated once
+		if err != nil {
+			return err
+		}
+		done, total := progress(g.Items)
+		rows = append(rows, listJSON{releaseView(r, nil), done, total, gateStateJSON{g.Passed, len(g.Blockers)}})
 	}
 	if format != "text" {
 		return writeData(f.IO.Out, format, rows)
@@ -164,25 +168,23 @@ func listRows(f *Factory, format string, releases []*release.Release) error {
 	t := &ui.Table{TTY: rd.TTY}
 	if rd.TTY {
 		th := rd.Theme
-		t.Row(th.Heading("ID"), th.Heading("TYPE"), th.Heading("STATUS"), th.Heading("PROGRESS"), th.Heading("STARTED"), th.Heading("BY"))
+		t.Row(th.Heading("ID"), th.Heading("TYPE"), th.Heading("STATUS"), th.Heading("PROGRESS"), th.Heading("STARTED"), th.Heading("BY"), th.Heading("GATE"))
 	}
 	for _, row := range rows {
 		t.Row(row.ID, row.Type, rd.Theme.State(row.Status), rd.Theme.Progress(row.Done, row.Total, rd.TTY),
-			ui.Time(row.CreatedAt, rd.Now, rd.TTY), row.CreatedBy)
+			ui.Time(row.CreatedAt, rd.Now, rd.TTY), printable(row.CreatedBy), gateText(rd.Theme, row.Gate))
 	}
 	return t.Render(f.IO.Out, "")
 }
 
-func progress(v release.View) (done, total int) {
-	for _, p := range v.Phases {
-		for _, it := range p.Items {
-			total++
-			if it.Finished() {
-				done++
-			}
+// progress counts the done or waived items.
+func progress(items []release.ItemView) (done, total int) {
+	for _, it := range items {
+		if it.Finished() {
+			done++
 		}
 	}
-	return done, total
+	return done, len(items)
 }
 
 // NewCmdLog builds `octorelease log`.
@@ -217,41 +219,6 @@ func runLog(f *Factory) error {
 	if err != nil {
 		return err
 	}
-	t := &ui.Table{TTY: rd.TTY}
-	for i, e := range r.Events {
-		t.Row(fmt.Sprint(i+1), ui.Time(e.At, rd.Now, rd.TTY), e.Actor, rd.Theme.Heading(e.Kind), describeEvent(rd, e))
-	}
-	return t.Render(f.IO.Out, "")
-}
-
-func describeEvent(rd ui.Renderer, e release.Event) string {
-	var parts []string
-	if e.Item != "" {
-		parts = append(parts, e.Item)
-	}
-	if e.Role != "" {
-		parts = append(parts, "as "+rd.RoleName(e.Role))
-	}
-	if e.Status != "" {
-		parts = append(parts, "→ "+rd.Theme.State(e.Status))
-	}
-	if e.Forced {
-		parts = append(parts, rd.Theme.Forced("forced"))
-	}
-	if e.Check != nil {
-		res := rd.Theme.Done("passed")
-		if !e.Check.Passed {
-			res = rd.Theme.Failed("failed")
-		}
-		parts = append(parts, fmt.Sprintf("check %s (exit %d)", res, e.Check.ExitCode))
-	}
-	for _, x := range []struct{ k, v string }{{"reason", e.Reason}, {"note", e.Note}, {"link", e.Link}} {
-		if x.v != "" {
-			parts = append(parts, x.k+": "+x.v)
-		}
-	}
-	if len(e.Evidence) > 0 {
-		parts = append(parts, "evidence: "+strings.Join(e.Evidence, " "))
-	}
-	return strings.Join(parts, "  ")
+	rd.Width = f.IO.TerminalWidth()
+	return rd.Log(r.Events)
 }

@@ -78,6 +78,7 @@ as an immutable event file that git merges across clones; CI runs
 			return nil
 		},
 		PersistentPostRunE: func(cmd *cobra.Command, _ []string) error {
+			defer f.notifyAfter()
 			return asRuntime(f.autoSync())
 		},
 	}
@@ -96,6 +97,7 @@ as an immutable event file that git merges across clones; CI runs
 	pf.StringVarP(&f.Flags.Output, "output", "o", "text", "output format: text, json, yaml or markdown (where supported)")
 	pf.BoolVar(&f.Flags.NoColor, "no-color", false, "plain output without colour (also NO_COLOR)")
 	pf.DurationVar(&f.Flags.LockTimeout, "lock-timeout", config.DefaultLockTimeout, "how long a writer waits for a release's lock")
+	pf.BoolVar(&f.Flags.NoNotify, "no-notify", false, "send no webhook of the config's notify list")
 	f.flagSet = pf
 
 	root.AddGroup(
@@ -159,6 +161,7 @@ var commandTable = []struct {
 	{[]string{"start"}, "release", func(f *Factory) *cobra.Command { return NewCmdStart(f, nil) }},
 	{[]string{"status"}, "release", func(f *Factory) *cobra.Command { return NewCmdStatus(f, nil) }},
 	{[]string{"next"}, "release", func(f *Factory) *cobra.Command { return NewCmdNext(f, nil) }},
+	{[]string{"pending"}, "release", func(f *Factory) *cobra.Command { return NewCmdPending(f, nil) }},
 	{[]string{"sign", "done"}, "release", func(f *Factory) *cobra.Command { return NewCmdSign(f, nil) }},
 	{[]string{"waive"}, "release", func(f *Factory) *cobra.Command { return NewCmdWaive(f, nil) }},
 	{[]string{"revoke"}, "release", func(f *Factory) *cobra.Command { return NewCmdRevoke(f, nil) }},
@@ -175,6 +178,8 @@ var commandTable = []struct {
 	{[]string{"retarget"}, "release", func(f *Factory) *cobra.Command { return NewCmdRetarget(f, nil) }},
 	{[]string{"sync"}, "release", func(f *Factory) *cobra.Command { return NewCmdSync(f, nil) }},
 	{[]string{"migrate"}, "setup", func(f *Factory) *cobra.Command { return NewCmdMigrate(f, nil) }},
+	{[]string{"export"}, "setup", func(f *Factory) *cobra.Command { return NewCmdExport(f, nil) }},
+	{[]string{"import"}, "setup", func(f *Factory) *cobra.Command { return NewCmdImport(f, nil) }},
 	{[]string{"init"}, "setup", func(f *Factory) *cobra.Command { return NewCmdInit(f, nil) }},
 	{[]string{"checklist"}, "setup", NewCmdChecklist},
 	{[]string{"version"}, "setup", NewCmdVersion},

@@ -114,6 +114,7 @@ func (f *Factory) mutate(fn func(r *release.Release) error) error {
 	}
 	f.reportEvents(after, after.Events[before:], wasComplete)
 	f.reportParent(s, after, after.Events[before:])
+	f.noteWrite(s, after, before)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/release"
@@ -61,25 +62,26 @@ func defaultAllowedSigners(stateDir string) string {
 	return stateDir + string(os.PathSeparator) + "allowed_signers"
 }
 
-// check verifies e's signature for its actor at its time.
-func (t *trust) check(e release.Event) (signing.Verified, error) {
+// check verifies e's signature for its actor, with the key valid at at.
+func (t *trust) check(e release.Event, at time.Time) (signing.Verified, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if v, ok := t.seen[e.Hash]; ok {
+	key := e.Hash + "@" + at.UTC().Format(time.RFC3339Nano)
+	if v, ok := t.seen[key]; ok {
 		return v.v, v.err
 	}
 	msg, err := e.Canonical()
 	var v signing.Verified
 	if err == nil {
-		v, err = t.allowed.Verify(msg, e.Signature, e.Actor, e.At)
+		v, err = t.allowed.Verify(msg, e.Signature, e.Actor, at)
 	}
-	t.seen[e.Hash] = verdict{v, err}
+	t.seen[key] = verdict{v, err}
 	return v, err
 }
 
-func (t *trust) verifier() func(release.Event) error {
-	return func(e release.Event) error {
-		_, err := t.check(e)
+func (t *trust) verifier() func(release.Event, time.Time) error {
+	return func(e release.Event, at time.Time) error {
+		_, err := t.check(e, at)
 		return err
 	}
 }
@@ -122,7 +124,7 @@ func (f *Factory) signPending(r *release.Release) error {
 			WithHint("`octorelease init` writes a starter allowed_signers from the members' git signing keys")
 	}
 	for _, e := range r.Pending() {
-		if err := pol.Verify(e); err != nil {
+		if err := pol.Verify(e, e.At); err != nil {
 			return errs.Policyf("your signature would not count: %v", err).
 				WithHint("add %s for %s to %s", signing.Fingerprint(signer.PublicKey()), e.Actor, cfg.AllowedSigners)
 		}
@@ -131,7 +133,7 @@ func (f *Factory) signPending(r *release.Release) error {
 }
 
 // describeSigner says who signed an event and with which key, for audit.
-func (t *trust) describeSigner(e release.Event) (string, error) {
+func (t *trust) describeSigner(e release.Event, at time.Time) (string, error) {
 	if e.Signature == "" {
 		return "unsigned", errors.New("not signed")
 	}
@@ -142,7 +144,7 @@ func (t *trust) describeSigner(e release.Event) (string, error) {
 		}
 		return fmt.Sprintf("signed with %s (no trust root to verify it)", signing.Fingerprint(k)), nil
 	}
-	v, err := t.check(e)
+	v, err := t.check(e, at)
 	if err != nil {
 		if v.Fingerprint != "" {
 			return fmt.Sprintf("signed with %s: %v", v.Fingerprint, err), err

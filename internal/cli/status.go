@@ -101,7 +101,13 @@ func runStatus(o *StatusOptions) error {
 				head[:12], r.Meta.ID, c[:min(12, len(c))])
 		}
 	}
-	return rd.Status(r, full, v, incidents)
+	if err := rd.Status(r, full, v, incidents); err != nil {
+		return err
+	}
+	if !rd.TTY {
+		return nil // a pipe gets the rows alone: `pending` has the same in rows
+	}
+	return f.writeWaitingSummary(rd, r, o.Role)
 }
 
 // filterView keeps the items with role (if given) that are open (if pending).

@@ -84,7 +84,7 @@ func orEmpty(s []string) []string {
 func releaseView(r *release.Release, incidents []string) releaseJSON {
 	m := r.Meta
 	return releaseJSON{ID: m.ID, Version: m.Version, Type: m.Type, Status: r.Status(),
-		CreatedAt: m.CreatedAt, CreatedBy: m.CreatedBy, Summary: m.Summary, Parent: m.Parent, Incidents: incidents, Commit: m.Commit}
+		CreatedAt: m.CreatedAt, CreatedBy: m.CreatedBy, Summary: m.Summary, Parent: m.Parent, Incidents: incidents, Commit: r.Commit()}
 }
 
 func itemView(iv release.ItemView) itemJSON {

@@ -16,9 +16,19 @@ type Policy struct {
 	// (SPEC §13).
 	RequireSignatures bool
 	// Verify checks an event's signature against the trust root (the
-	// actor must be a principal of the signing key); nil when there is no
-	// trust root, and then no signature verifies.
-	Verify func(e Event) error
+	// actor must be a principal of the signing key, valid at time at); nil
+	// when there is no trust root, and then no signature verifies.
+	Verify func(e Event, at time.Time) error
+}
+
+// SetPolicy makes the release's status and target commit follow pol: with
+// signatures required, a status or retarget event that does not verify
+// changes nothing. Its incident runs get the same policy.
+func (r *Release) SetPolicy(pol Policy) {
+	r.policy = pol
+	for _, run := range r.Runs {
+		run.SetPolicy(pol)
+	}
 }
 
 // SignRequest asks to sign one or more items for a role.

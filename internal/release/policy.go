@@ -351,6 +351,9 @@ func (r *Release) Retarget(commit, actor, reason string, at time.Time, pol Polic
 	if err := r.appendEvent(Event{Kind: EventRetarget, At: at, Actor: actor, Reason: reason, Commit: commit}); err != nil {
 		return err
 	}
+	// Its revokes link to it: that is what lets the release manager
+	// withdraw sign-offs of roles they are not a member of.
+	retarget := r.Events[len(r.Events)-1].Hash
 	for _, p := range v.Phases {
 		for _, it := range p.Items {
 			if !it.ResetOnRetarget {
@@ -367,7 +370,7 @@ func (r *Release) Retarget(commit, actor, reason string, at time.Time, pol Polic
 					continue
 				}
 				err := r.appendEvent(Event{Kind: EventRevoke, At: at, Actor: actor, Role: role, Item: it.ID,
-					Reason: "retarget to " + commit + ": " + reason, Revokes: hashes})
+					Reason: "retarget to " + commit + ": " + reason, Revokes: hashes, Link: retarget})
 				if err != nil {
 					return err
 				}

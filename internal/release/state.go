@@ -3,6 +3,7 @@ package release
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/errs"
@@ -38,7 +39,17 @@ func (r *Release) IgnoredStatusEvents() []Event {
 func (r *Release) ownStatus() (string, []Event) {
 	st := StatusInProgress
 	var ignored []Event
+	var pos map[string]int
 	for _, e := range r.Events {
+		if e.Kind == EventStatus && r.policy.RequireSignatures {
+			if pos == nil {
+				pos = positions(r.Events)
+			}
+			if !r.policy.admits(e, r.Events, pos) {
+				ignored = append(ignored, e) // not admitted: changes nothing
+				continue
+			}
+		}
 		switch {
 		case e.Kind != EventStatus, e.Status == StatusIncident, e.Status == st:
 		case slices.Contains(ownTransitions[st], e.Status):
@@ -92,6 +103,7 @@ const (
 	ConflictDuplicate = "a second sign-off by the same person for the role"
 	ConflictSoD       = "separation of duties"
 	ConflictCheck     = "signed before the item's check passed"
+	ConflictRetarget  = "signed for an earlier target commit"
 	// With signatures required (SPEC §13):
 	ConflictUnsigned     = "not signed"
 	ConflictBadSignature = "signature does not verify"
@@ -124,15 +136,9 @@ func (r *Release) replay(pol Policy) history {
 	for i := range h.check {
 		h.check[i] = -1
 	}
-	revoked := map[string]bool{}
-	for _, e := range r.Events {
-		if e.Kind == EventRevoke {
-			for _, x := range e.Revokes {
-				revoked[x] = true
-			}
-		}
-	}
-	var pos map[string]int // event hash → index, built when a check needs ancestors
+	pos := positions(r.Events)
+	revoked := r.revokedSet(pol, pos)
+	retarget := r.latestRetarget(pol, pos)
 	for i, e := range r.Events {
 		k, ok := h.item[e.Item]
 		if !ok {
@@ -140,7 +146,7 @@ func (r *Release) replay(pol Policy) history {
 		}
 		switch e.Kind {
 		case EventCheck:
-			if e.Check != nil {
+			if e.Check != nil && pol.admits(e, r.Events, pos) {
 				h.check[k] = i
 			}
 		case EventSign, EventWaive:
@@ -152,7 +158,7 @@ func (r *Release) replay(pol Policy) history {
 				Evidence: nonNil(e.Evidence), Forced: e.Forced, Event: e.Hash, Signed: e.Signature != ""}
 			var verr error
 			if s.Signed && pol.Verify != nil {
-				verr = pol.Verify(e)
+				verr = pol.Verify(e, signedAt(r.Events, pos, i))
 				s.Verified = verr == nil
 			}
 			s.Conflict = h.conflict(s, k, pol)
@@ -168,19 +174,120 @@ func (r *Release) replay(pol Policy) history {
 					s.Conflict = ConflictBadSignature + ": no trust root (allowed_signers)"
 				}
 			}
-			if s.Conflict == "" && e.Kind == EventSign && it.Check != nil {
-				if pos == nil {
-					pos = positions(r.Events)
-				}
-				if !checkPassedBefore(r.Events, pos, i, e.Item) {
-					s.Conflict = ConflictCheck
-				}
+			if s.Conflict == "" && e.Kind == EventSign && it.Check != nil && !checkPassedBefore(r.Events, pos, i, e.Item, pol) {
+				s.Conflict = ConflictCheck
+			}
+			if s.Conflict == "" && it.ResetOnRetarget && retarget >= 0 && !isAncestor(r.Events, pos, retarget, i) {
+				// Made concurrently with (or before) the latest retarget,
+				// for the commit the release no longer targets.
+				s.Conflict = ConflictRetarget
 			}
 			s.Counted = s.Conflict == ""
 			h.signoffs[k] = append(h.signoffs[k], s)
 		}
 	}
 	return h
+}
+
+// admits reports whether event e may change the release's state under the
+// policy: any event when signatures are not required, else only one whose
+// signature verifies for its actor.
+func (p Policy) admits(e Event, events []Event, pos map[string]int) bool {
+	if !p.RequireSignatures {
+		return true
+	}
+	if e.Signature == "" || p.Verify == nil {
+		return false
+	}
+	i, ok := pos[e.Hash]
+	if !ok {
+		return p.Verify(e, e.At) == nil
+	}
+	return p.Verify(e, signedAt(events, pos, i)) == nil
+}
+
+// signedAt is the time a signature of events[i] is checked at: its own
+// time, or the latest of its parents' if that is later. A signer chooses
+// the time written into their event, but not the events it follows, so a
+// key that expired cannot sign an event back-dated to before.
+func signedAt(events []Event, pos map[string]int, i int) time.Time {
+	at := events[i].At
+	for _, p := range events[i].Parents {
+		if j, ok := pos[p]; ok && events[j].At.After(at) {
+			at = events[j].At
+		}
+	}
+	return at
+}
+
+// SignatureTimes gives, for each event in view order, the time its
+// signature is checked at (see signedAt).
+func (r *Release) SignatureTimes() []time.Time {
+	pos := positions(r.Events)
+	out := make([]time.Time, len(r.Events))
+	for i := range r.Events {
+		out[i] = signedAt(r.Events, pos, i)
+	}
+	return out
+}
+
+// revokedSet is the sign-offs withdrawn by revokes the policy admits and
+// whose author may withdraw them: the signer, a member of the role, or a
+// retarget (its revokes link to it).
+func (r *Release) revokedSet(pol Policy, pos map[string]int) map[string]bool {
+	revoked := map[string]bool{}
+	for _, e := range r.Events {
+		if e.Kind != EventRevoke || !pol.admits(e, r.Events, pos) {
+			continue
+		}
+		byRetarget := false
+		if j, ok := pos[e.Link]; ok && r.Events[j].Kind == EventRetarget && pol.admits(r.Events[j], r.Events, pos) {
+			byRetarget = true
+		}
+		for _, x := range e.Revokes {
+			j, ok := pos[x]
+			if !ok {
+				continue
+			}
+			t := r.Events[j]
+			if byRetarget || strings.EqualFold(t.Actor, e.Actor) || pol.MaySign(e.Actor, t.Role) {
+				revoked[x] = true
+			}
+		}
+	}
+	return revoked
+}
+
+// latestRetarget is the index of the last retarget the policy admits, or -1.
+func (r *Release) latestRetarget(pol Policy, pos map[string]int) int {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if e := r.Events[i]; e.Kind == EventRetarget && e.Commit != "" && pol.admits(e, r.Events, pos) {
+			return i
+		}
+	}
+	return -1
+}
+
+// isAncestor reports whether events[a] is an ancestor of events[i].
+func isAncestor(events []Event, pos map[string]int, a, i int) bool {
+	seen := map[int]bool{}
+	stack := []int{i}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range events[j].Parents {
+			k, ok := pos[p]
+			if !ok || seen[k] || k < a { // view order is topological: ancestors come first
+				continue
+			}
+			if k == a {
+				return true
+			}
+			seen[k] = true
+			stack = append(stack, k)
+		}
+	}
+	return false
 }
 
 // conflict judges sign-off s of item k against the policy and the
@@ -212,9 +319,9 @@ func positions(events []Event) map[string]int {
 }
 
 // checkPassedBefore reports whether, among the events the writer of
-// events[i] had seen (its ancestors), the latest check of item passed:
-// what the sign-time rule saw on the signer's machine.
-func checkPassedBefore(events []Event, pos map[string]int, i int, item string) bool {
+// events[i] had seen (its ancestors), the latest check of item the policy
+// admits passed: what the sign-time rule saw on the signer's machine.
+func checkPassedBefore(events []Event, pos map[string]int, i int, item string, pol Policy) bool {
 	seen := map[int]bool{}
 	stack := []int{i}
 	latest := -1
@@ -227,7 +334,7 @@ func checkPassedBefore(events []Event, pos map[string]int, i int, item string) b
 				continue
 			}
 			seen[a] = true
-			if e := events[a]; e.Kind == EventCheck && e.Item == item && e.Check != nil && a > latest {
+			if e := events[a]; e.Kind == EventCheck && e.Item == item && e.Check != nil && a > latest && pol.admits(e, events, pos) {
 				latest = a
 			}
 			stack = append(stack, a)
@@ -496,10 +603,9 @@ func (r *Release) unknownItem(id string) *errs.Error {
 // Commit is the commit the release targets: the latest retarget in view
 // order, else the one recorded at start (SPEC §14).
 func (r *Release) Commit() string {
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		if e := r.Events[i]; e.Kind == EventRetarget && e.Commit != "" {
-			return e.Commit
-		}
+	pos := positions(r.Events)
+	if i := r.latestRetarget(r.policy, pos); i >= 0 {
+		return r.Events[i].Commit
 	}
 	return r.Meta.Commit
 }

@@ -124,6 +124,9 @@ type Release struct {
 	// Format1 is the format-1 file a release not yet migrated was read
 	// from: it can be read, and writes refuse it.
 	Format1 string
+	// policy decides which status and retarget events count (SetPolicy):
+	// with signatures required, only those that verify.
+	policy Policy
 
 	stored int // Events[:stored] are already stored
 }

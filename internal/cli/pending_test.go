@@ -1,0 +1,358 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/octorelease/octorelease/internal/errs"
+)
+
+// -update rewrites testdata/*.golden. Another test file of the package
+// may define the flag too: whichever is initialised first wins.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+	}
+}
+
+func updatingGoldens() bool {
+	return flag.Lookup("update").Value.String() == "true"
+}
+
+// pendingGolden compares got with testdata/<name>.golden.
+func pendingGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if updatingGoldens() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+var pendingT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+const pendingConfig = `roles:
+  qa:
+    members: [carol, quinn]
+  sre:
+    members: [alice]
+  security:
+    members: ["eve\e[31m", sam]
+`
+
+// pendingFixture is a factory over buffers with a settable clock and two
+// releases in progress:
+//
+//   - v1.4.0, started at T0: phase pre-release completed at T0+1h
+//     (deploy's items actionable since then), staging-deploy and
+//     final-security-review signed at T0+2h (production-deploy actionable
+//     since then);
+//   - v2.0.0, started at T0+30m, nothing signed.
+//
+// The clock stands at T0+3h.
+type pendingFixture struct {
+	f           *Factory
+	out, errOut *bytes.Buffer
+	now         time.Time
+}
+
+func newPendingFixture(t *testing.T) *pendingFixture {
+	t.Helper()
+	f, out, errOut := testFactory(t)
+	fx := &pendingFixture{f: f, out: out, errOut: errOut, now: pendingT0}
+	f.Now = func() time.Time { return fx.now }
+	if err := os.WriteFile(filepath.Join(f.Cwd, ".octorelease.yaml"), []byte(pendingConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(runStart(&StartOptions{F: f, Version: "1.4.0", Type: "minor", NoWalk: true}))
+	fx.now = pendingT0.Add(30 * time.Minute)
+	must(runStart(&StartOptions{F: f, Version: "2.0.0", Type: "major", NoWalk: true}))
+	f.Flags.Release = "v1.4.0"
+	fx.now = pendingT0.Add(time.Hour)
+	for _, s := range []struct{ as, role, item string }{
+		{"dev", "", "acceptance-criteria"},
+		{"sam", "", "ci-security-scans"},
+		{"carol", "", "qa-signoff"},
+		{"pat", "product-manager", "release-notes"},
+		{"pm", "project-manager", "release-notes"},
+		{"alice", "", "rollback-plan"},
+		{"quinn", "qa", "staging-smoke-tests"},
+		{"alice", "sre", "staging-smoke-tests"},
+		{"alice", "", "capacity"},
+	} {
+		fx.sign(t, s.as, s.role, s.item)
+	}
+	fx.now = pendingT0.Add(2 * time.Hour)
+	fx.sign(t, "alice", "sre", "staging-deploy")
+	fx.sign(t, "carol", "qa", "staging-deploy")
+	fx.sign(t, "sam", "", "final-security-review")
+	fx.now = pendingT0.Add(3 * time.Hour)
+	f.Flags.Release, f.Flags.As, f.actor = "", "alice", ""
+	out.Reset()
+	errOut.Reset()
+	return fx
+}
+
+func (fx *pendingFixture) sign(t *testing.T, as, role, item string) {
+	t.Helper()
+	fx.f.Flags.As, fx.f.actor = as, ""
+	if err := runSign(&SignOptions{F: fx.f, Items: []string{item}, Role: role}); err != nil {
+		t.Fatalf("sign %s as %s: %v", item, as, err)
+	}
+}
+
+// run runs fn on a terminal or a pipe and returns stdout, resetting the
+// buffers and the release and output flags afterwards.
+func (fx *pendingFixture) run(t *testing.T, tty bool, fn func() error) string {
+	t.Helper()
+	fx.f.IO.SetTTY(false, tty, false)
+	defer func() {
+		fx.out.Reset()
+		fx.errOut.Reset()
+		fx.f.Flags.Release, fx.f.Flags.Output = "", ""
+	}()
+	if err := fn(); err != nil {
+		t.Fatalf("%v (stderr %q)", err, fx.errOut)
+	}
+	return fx.out.String()
+}
+
+func TestPendingFlagsToOptions(t *testing.T) {
+	tests := []struct {
+		args []string
+		want PendingOptions
+	}{
+		{[]string{}, PendingOptions{}}, // not nil: cobra would read os.Args
+		{[]string{"--role", "qa"}, PendingOptions{Role: "qa"}},
+		{[]string{"--all"}, PendingOptions{All: true}},
+		{[]string{"-a", "--role", "sre"}, PendingOptions{Role: "sre", All: true}},
+	}
+	for _, tt := range tests {
+		f, _, _ := testFactory(t)
+		var got *PendingOptions
+		cmd := NewCmdPending(f, func(o *PendingOptions) error { got = o; return nil })
+		cmd.SetArgs(tt.args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		got.F = nil
+		if !reflect.DeepEqual(*got, tt.want) {
+			t.Errorf("%v: got %+v, want %+v", tt.args, *got, tt.want)
+		}
+	}
+}
+
+// TestPendingText: one release (-r) and every one (--all), on a terminal
+// and on a pipe.
+func TestPendingText(t *testing.T) {
+	fx := newPendingFixture(t)
+	for _, tc := range []struct {
+		name string
+		opts PendingOptions
+	}{
+		{"one", PendingOptions{}},
+		{"role", PendingOptions{Role: "sre"}},
+		{"all-role", PendingOptions{All: true, Role: "security"}},
+		{"all", PendingOptions{All: true}},
+	} {
+		for _, tty := range []bool{true, false} {
+			mode := map[bool]string{true: "tty", false: "pipe"}[tty]
+			t.Run(tc.name+"-"+mode, func(t *testing.T) {
+				got := fx.run(t, tty, func() error {
+					if !tc.opts.All {
+						fx.f.Flags.Release = "v1.4.0"
+					}
+					o := tc.opts
+					o.F = fx.f
+					return runPending(&o)
+				})
+				if strings.Contains(got, "\x1b") {
+					t.Errorf("an escape sequence reached the output:\n%q", got)
+				}
+				if !tty {
+					for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+						if strings.TrimRight(line, " \t") != line {
+							t.Errorf("trailing blank in %q", line)
+						}
+					}
+				}
+				pendingGolden(t, "TestPendingText-"+tc.name+"-"+mode, got)
+			})
+		}
+	}
+}
+
+// TestPendingJSON pins the shape of -o json, with and without --all.
+func TestPendingJSON(t *testing.T) {
+	fx := newPendingFixture(t)
+	one := fx.run(t, false, func() error {
+		fx.f.Flags.Release, fx.f.Flags.Output = "1.4.0", "json"
+		return runPending(&PendingOptions{F: fx.f})
+	})
+	pendingGolden(t, "TestPendingJSON-one", one)
+	var v pendingJSON
+	if err := json.Unmarshal([]byte(one), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Release != "v1.4.0" || v.Gate.Passed || v.Gate.Blockers != 6 {
+		t.Errorf("release %s gate %+v, want v1.4.0 blocked by 6", v.Release, v.Gate)
+	}
+	all := fx.run(t, false, func() error {
+		fx.f.Flags.Output = "json"
+		return runPending(&PendingOptions{F: fx.f, All: true, Role: "qa"})
+	})
+	pendingGolden(t, "TestPendingJSON-all-qa", all)
+	var vs []pendingJSON
+	if err := json.Unmarshal([]byte(all), &vs); err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 2 || vs[0].Release != "v1.4.0" || vs[1].Release != "v2.0.0" {
+		t.Fatalf("--all: %+v", vs)
+	}
+	for _, v := range vs {
+		for _, r := range v.Roles {
+			if r.Role != "qa" {
+				t.Errorf("--role qa shows role %s", r.Role)
+			}
+		}
+	}
+}
+
+// TestPendingNobody: a release waiting on nobody (or not on the role
+// asked for) says so on stderr, and writes no data.
+func TestPendingNobody(t *testing.T) {
+	fx := newPendingFixture(t)
+	fx.f.IO.SetTTY(false, false, false)
+	fx.f.Flags.Release = "v1.4.0"
+	if err := runPending(&PendingOptions{F: fx.f, Role: "developer"}); err != nil {
+		t.Fatal(err)
+	}
+	if fx.out.Len() != 0 {
+		t.Errorf("stdout %q, want nothing", fx.out)
+	}
+	if got, want := fx.errOut.String(), "v1.4.0 is not waiting on Developer now\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+	if err := runPending(&PendingOptions{F: fx.f, Role: "wizard"}); errs.Code(err) != errs.CodeUsage {
+		t.Errorf("unknown role: %v, want a usage error", err)
+	}
+	if err := runPending(&PendingOptions{F: fx.f, All: true}); errs.Code(err) != errs.CodeUsage {
+		t.Errorf("--all with -r: %v, want a usage error", err)
+	}
+}
+
+// TestStatusWaitingSummary: status ends with who it is waiting on on a
+// terminal, and only there.
+func TestStatusWaitingSummary(t *testing.T) {
+	fx := newPendingFixture(t)
+	tty := fx.run(t, true, func() error {
+		fx.f.Flags.Release = "v1.4.0"
+		return runStatus(&StatusOptions{F: fx.f})
+	})
+	pendingGolden(t, "TestStatusWaitingSummary-tty", tty)
+	if strings.Contains(tty, "\x1b") {
+		t.Errorf("an escape sequence reached the output:\n%q", tty)
+	}
+	lines := strings.Split(strings.TrimSuffix(tty, "\n"), "\n")
+	want := "waiting on: Project Manager (anyone) for deployment-window since 2h; SRE/DevOps (alice) for backup, production-deploy since 2h"
+	if last := lines[len(lines)-1]; last != want || lines[len(lines)-2] != "" {
+		t.Errorf("status on a terminal ends\n%q\n%q\nwant a blank line and\n%q", lines[len(lines)-2], last, want)
+	}
+	filtered := fx.run(t, true, func() error {
+		fx.f.Flags.Release = "v1.4.0"
+		return runStatus(&StatusOptions{F: fx.f, Role: "sre", Pending: true})
+	})
+	if got := filtered[strings.LastIndex(strings.TrimSuffix(filtered, "\n"), "\n")+1:]; got != "waiting on: SRE/DevOps (alice) for backup, production-deploy since 2h\n" {
+		t.Errorf("status --role sre on a terminal ends %q", got)
+	}
+	for _, format := range []string{"", "json"} {
+		got := fx.run(t, false, func() error {
+			fx.f.Flags.Release, fx.f.Flags.Output = "v1.4.0", format
+			return runStatus(&StatusOptions{F: fx.f})
+		})
+		if strings.Contains(got, "waiting on:") {
+			t.Errorf("status -o %q on a pipe has the summary:\n%s", format, got)
+		}
+	}
+}
+
+// TestListGate: list shows each release's gate state, last on a pipe.
+func TestListGate(t *testing.T) {
+	fx := newPendingFixture(t)
+	for _, tty := range []bool{true, false} {
+		got := fx.run(t, tty, func() error { return runList(fx.f, false) })
+		pendingGolden(t, "TestListGate-"+map[bool]string{true: "tty", false: "pipe"}[tty], got)
+	}
+	got := fx.run(t, false, func() error {
+		fx.f.Flags.Output = "json"
+		return runList(fx.f, false)
+	})
+	var rows []struct {
+		ID   string        `json:"id"`
+		Gate gateStateJSON `json:"gate"`
+	}
+	if err := json.Unmarshal([]byte(got), &rows); err != nil {
+		t.Fatal(err)
+	}
+	want := []gateStateJSON{{Passed: false, Blockers: 6}, {Passed: false, Blockers: 17}}
+	if len(rows) != 2 || rows[0].Gate != want[0] || rows[1].Gate != want[1] {
+		t.Errorf("list -o json gates: %+v, want %+v", rows, want)
+	}
+}
+
+// TestGateSeveralInProgress: gate with no -r and two releases in
+// progress exits 2 and names them.
+func TestGateSeveralInProgress(t *testing.T) {
+	fx := newPendingFixture(t)
+	err := runGate(&GateOptions{F: fx.f})
+	if errs.Code(err) != errs.CodeUsage {
+		t.Fatalf("gate: %v (exit %d), want exit 2", err, errs.Code(err))
+	}
+	if got, want := err.Error(), "2 releases in progress: v1.4.0, v2.0.0"; got != want {
+		t.Errorf("gate: %q, want %q", got, want)
+	}
+	if got := errs.Hint(err); !strings.Contains(got, "-r") {
+		t.Errorf("hint %q does not say how to name one", got)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"carol":              "carol",
+		"QA/Test Engineer":   "QA/Test Engineer",
+		"eve\x1b[31m":        `eve\x1b[31m`,
+		"a\nb\tc\rd":         `a\nb\tc\rd`,
+		"x\u2028y\u0085z":    `x\u2028y\u0085z`,
+		"Zoë ✓":              "Zoë ✓",
+		"::error::x\n::warn": `::error::x\n::warn`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
