@@ -46,6 +46,8 @@ type Config struct {
 	SigningKey         string // signing.key; "" means git's user.signingkey
 	AllowedSigners     string // the trust root: allowed_signers in git's format
 	Backend            string // BackendFile or BackendPostgres (SPEC §16)
+	// Notify are the webhooks (SPEC §15), from the file only.
+	Notify []NotifyHook
 }
 
 // Backends (SPEC §4, §16).
@@ -183,6 +185,7 @@ func Load(o LoadOptions) (*Config, error) {
 	}
 	cfg.SyncRemote = v.GetString("sync.remote")
 	cfg.Roles = mergeRoles(file.Roles)
+	cfg.Notify = file.Notify
 	return cfg, nil
 }
 

@@ -28,6 +28,7 @@ type File struct {
 	SigningKey         *string
 	AllowedSigners     *string
 	Backend            *string
+	Notify             []NotifyHook // in file order
 }
 
 // FileRole is one entry under `roles:`.
@@ -60,7 +61,7 @@ func (e *ParseError) Error() string {
 // ExitCode makes an invalid config a usage error (exit 2).
 func (e *ParseError) ExitCode() int { return 2 }
 
-var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "signing", "sync", "backend"}
+var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "signing", "sync", "backend", "notify"}
 
 // Parse strictly decodes a config file: unknown keys, wrong types, aliases
 // and oversized input are errors naming file:line:column.
@@ -132,6 +133,8 @@ func Parse(name string, data []byte) (*File, error) {
 			})
 		case "backend":
 			f.Backend = p.str(v, key)
+		case "notify":
+			f.Notify = p.notify(v)
 		case "sync":
 			p.eachKey(v, "sync", []string{"remote", "auto"}, func(k string, b *yaml.Node) {
 				if k == "remote" {
