@@ -5,8 +5,9 @@
 # the figures measured. See docs/reliability.md.
 #
 # Knobs (environment): STRESS_WRITERS (200), STRESS_KILLS (250),
-# STRESS_FLIPS ("all": every byte value at every position), STRESS_DELAY
-# (write→rename delay of the testhooks build, 10ms), FUZZTIME (2m), GO (go).
+# STRESS_FLIPS ("all": every byte value at every position of every state
+# file), STRESS_DELAY (the testhooks build's delay before each event file,
+# 10ms), FUZZTIME (2m per target), GO (go).
 set -euo pipefail
 
 GO=${GO:-go}
@@ -19,7 +20,13 @@ FUZZ_TARGETS=(
 	"./internal/checklist FuzzParse"
 	"./internal/checklist FuzzLoad"
 	"./internal/config FuzzParse"
-	"./internal/release FuzzDecode"
+	"./internal/release FuzzDecodeEvent"
+	"./internal/release FuzzDecodeHeader"
+	"./internal/release FuzzMergeOrder"
+	"./internal/store FuzzLoad"
+	"./internal/legacy FuzzDecode"
+	"./internal/signing FuzzParseAllowedSigners"
+	"./internal/signing FuzzVerify"
 )
 
 work=$(mktemp -d)

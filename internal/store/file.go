@@ -101,7 +101,10 @@ func (s *FileStore) load(id string) (*release.Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, damage := release.Assemble(h, events)
+	r, damage, _, err := s.assemble(id, h, events)
+	if err != nil {
+		return nil, err
+	}
 	if len(damage) > 0 {
 		return nil, s.damaged(id, damage)
 	}
@@ -162,6 +165,67 @@ func (s *FileStore) read(id string) (release.Header, []release.StoredEvent, erro
 		events = append(events, release.StoredEvent{Name: name, Event: e})
 	}
 	return h, events, nil
+}
+
+// relistTries bounds how often a reader lists the events folder again
+// when a listing does not assemble.
+const relistTries = 5
+
+// assemble is release.Assemble, but while the events do not assemble and
+// a new listing of the events folder holds more files, it reads those and
+// tries again (see readAgain). It returns the events it assembled.
+func (s *FileStore) assemble(id string, h release.Header, events []release.StoredEvent) (*release.Release, []release.Damage, []release.StoredEvent, error) {
+	r, damage := release.Assemble(h, events)
+	for try := 0; len(damage) > 0 && try < relistTries; try++ {
+		more, grew, err := s.readAgain(id, events)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !grew {
+			break
+		}
+		events = more
+		r, damage = release.Assemble(h, events)
+	}
+	return r, damage, events, nil
+}
+
+// readAgain lists the events folder of release id again and reads the
+// event files that events does not hold. A listing taken while a writer
+// links new files can hold an event without its parent: readdir returns a
+// file added during the listing or not, and ext4 lists in hash order, not
+// by age. No event file is ever removed, so every parent of a listed event
+// is in any listing begun after that one ended. grew reports new files.
+func (s *FileStore) readAgain(id string, events []release.StoredEvent) (_ []release.StoredEvent, grew bool, _ error) {
+	names, err := s.eventNames(id)
+	if err != nil {
+		return nil, false, err
+	}
+	have := make(map[string]bool, len(events))
+	for _, e := range events {
+		have[e.Name] = true
+	}
+	out := events
+	for _, name := range names {
+		if have[name] {
+			continue
+		}
+		p := filepath.Join(s.eventDir(id), name)
+		data, err := readFile(p, release.MaxEventSize)
+		if err != nil {
+			return nil, false, errs.Runtimef("read %s", p).Wrap(err)
+		}
+		e, err := release.DecodeEvent(data)
+		if err != nil {
+			return nil, false, s.unparsable(p, err)
+		}
+		if !grew {
+			out = append([]release.StoredEvent(nil), events...)
+			grew = true
+		}
+		out = append(out, release.StoredEvent{Name: name, Event: e})
+	}
+	return out, grew, nil
 }
 
 // eventNames lists the event files of release id, sorted; temp files of
@@ -451,6 +515,10 @@ func (s *FileStore) Inspect(id string) (*release.Release, []release.Damage, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	r, more, events, err := s.assemble(id, h, events)
+	if err != nil {
+		return nil, nil, err
+	}
 	var damage []release.Damage
 	if data, err := readFile(filepath.Join(s.relDir(id), headerFile), release.MaxHeaderSize); err == nil {
 		if canon, _ := release.EncodeHeader(h); string(canon) != string(data) {
@@ -464,7 +532,6 @@ func (s *FileStore) Inspect(id string) (*release.Release, []release.Damage, erro
 			damage = append(damage, release.Damage{File: eventsDir + "/" + se.Name, Problem: "not in the form octorelease writes (edited by hand?)"})
 		}
 	}
-	r, more := release.Assemble(h, events)
 	for _, d := range more {
 		if d.File != "" && d.File != headerFile {
 			d.File = eventsDir + "/" + d.File

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,9 +24,58 @@ func build(root, out, pkg string, tags ...string) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %s: %w", pkg, err)
+		return fmt.Errorf("build %s in %s: %w", pkg, root, err)
 	}
 	return nil
+}
+
+// gitOut runs git in dir and returns its trimmed output.
+func gitOut(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// format2Subject starts the subject of the commit that introduced format 2:
+// its parent is the last commit that wrote format 1.
+const format2Subject = "State format 2, first step"
+
+// defaultBaselineRev finds the last format-1 commit in root's history.
+func defaultBaselineRev(root string) (string, error) {
+	h, err := gitOut(root, "log", "--format=%H", "-n", "1", "--fixed-strings", "--grep", format2Subject)
+	if err != nil {
+		return "", err
+	}
+	if h == "" {
+		return "", fmt.Errorf("no commit %q in this history: pass -baseline-rev REV or -baseline-bin PATH", format2Subject)
+	}
+	return h + "^", nil
+}
+
+// buildBaseline builds cmd/octorelease at rev in a temporary git worktree
+// (removed afterwards) into out.
+func buildBaseline(root, rev, work, out string) error {
+	commit, err := gitOut(root, "rev-parse", "--verify", rev+"^{commit}")
+	if err != nil {
+		return err
+	}
+	src := filepath.Join(work, "baseline-src")
+	if _, err := gitOut(root, "worktree", "add", "--detach", "--quiet", src, commit); err != nil {
+		return err
+	}
+	defer func() {
+		if _, err := gitOut(root, "worktree", "remove", "--force", src); err != nil {
+			progress("could not remove the worktree %s: %v (git worktree prune removes it)", src, err)
+		}
+	}()
+	progress("building the format-1 baseline at %.12s", commit)
+	return build(src, out, "./cmd/octorelease")
 }
 
 // environ is the environment of every measured process: the caller's minus
@@ -55,7 +105,7 @@ func writeHome(home string) error {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\temail = dev@example.com\n"), 0o644)
+	return os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = Dev\n\temail = dev@example.com\n"), 0o644)
 }
 
 // octo runs one setup command of octorelease and fails on a non-zero exit.
@@ -64,21 +114,38 @@ func octo(bin, dir string, env []string, args ...string) error {
 	return err
 }
 
-// setupRelease opens v1.0.0 (the embedded minor checklist) in dir and signs
-// every pre-release item but capacity, which the sign rows sign and revoke.
+// signAll is the sign-off of every item of the embedded minor checklist by
+// every one of its roles, as commands: single-role items several at a
+// time, as people do.
+var signAll = [][]string{
+	{"sign", "acceptance-criteria", "ci-security-scans", "qa-signoff", "rollback-plan", "capacity",
+		"--evidence", "https://ci.example.com/run/42"},
+	{"sign", "release-notes", "--role", "product-manager"},
+	{"sign", "release-notes", "--role", "project-manager", "--note", "dates agreed"},
+	{"sign", "staging-smoke-tests", "--role", "qa"},
+	{"sign", "staging-smoke-tests", "--role", "sre"},
+	{"sign", "deployment-window", "backup", "final-security-review"},
+	{"sign", "staging-deploy", "--role", "sre"},
+	{"sign", "staging-deploy", "--role", "qa"},
+	{"sign", "production-deploy", "--note", "pipeline 1234"},
+	{"sign", "post-deploy-verify", "--role", "sre"},
+	{"sign", "post-deploy-verify", "--role", "qa"},
+	{"sign", "monitor"},
+	{"sign", "announce", "--role", "project-manager"},
+	{"sign", "announce", "--role", "product-manager"},
+}
+
+// setupRelease opens v1.0.0 (the embedded minor checklist) in dir with bin
+// and signs every item for every role. The same commands make the format-1
+// fixture with the format-1 build and the format-2 fixture with this one.
 func setupRelease(bin, dir string, env []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, args := range [][]string{
-		{"start", "1.0.0", "--type", "minor", "--no-walk", "--summary", "Faster search"},
-		{"sign", "acceptance-criteria", "ci-security-scans", "qa-signoff", "rollback-plan",
-			"--evidence", "https://ci.example.com/run/42"},
-		{"sign", "release-notes", "--role", "product-manager"},
-		{"sign", "release-notes", "--role", "project-manager", "--note", "dates agreed"},
-		{"sign", "staging-smoke-tests", "--role", "qa"},
-		{"sign", "staging-smoke-tests", "--role", "sre"},
-	} {
+	if err := octo(bin, dir, env, "start", "1.0.0", "--type", "minor", "--no-walk", "--summary", "Faster search"); err != nil {
+		return err
+	}
+	for _, args := range signAll {
 		if err := octo(bin, dir, env, args...); err != nil {
 			return err
 		}
@@ -86,39 +153,49 @@ func setupRelease(bin, dir string, env []string) error {
 	return nil
 }
 
-// addHistory writes n released releases (every item of the embedded minor
-// checklist signed) into dir's state folder, as years of history would leave
-// it: <id>.json, its .bak and .lock, and the status index marker.
-// They are built with the release package and written directly, because
-// creating them through the CLI would take minutes of fsyncs.
-func addHistory(dir string, n int) error {
-	stateDir := filepath.Join(dir, ".octorelease")
-	markers := filepath.Join(stateDir, ".index", release.StatusReleased)
-	if err := os.MkdirAll(markers, 0o755); err != nil {
-		return err
+// stagingDir is where the store writes large fixtures: a tmpfs when there
+// is one, because every event file the store writes costs a file and a
+// folder fsync (docs/performance.md). The files are then copied to the
+// work folder without fsync.
+func stagingDir(fallback string) (string, error) {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "procbench-"); err == nil {
+			return d, nil
+		}
 	}
+	return os.MkdirTemp(fallback, "staging-")
+}
+
+// stageHistory stores n released releases (every item of the embedded
+// minor checklist signed by every role, then finished) into stateDir
+// through the FileStore, as `start`, `sign` and `finish` would, ids
+// v0.0.0, v0.0.1, ... in order.
+func stageHistory(stateDir string, from, n int) error {
 	cl, err := (&checklist.Loader{Embedded: checklists.FS}).Load("minor")
 	if err != nil {
 		return err
 	}
+	s := store.NewFileStore(stateDir, store.Options{})
 	at := time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC)
 	ids := make(chan int)
-	errc := make(chan error, runtime.NumCPU())
+	errc := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
+	for range max(4, runtime.NumCPU()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range ids {
-				if err := writeReleased(stateDir, markers, cl, i, at.Add(time.Duration(i)*time.Hour)); err != nil {
-					errc <- err
-					return
+				if err := storeReleased(s, cl, i, at.Add(time.Duration(i)*time.Hour)); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
 				}
 			}
 		}()
 	}
 	var firstErr error
-	for i := 0; i < n && firstErr == nil; i++ {
+	for i := from; i < from+n && firstErr == nil; i++ {
 		select {
 		case ids <- i:
 		case firstErr = <-errc:
@@ -132,46 +209,111 @@ func addHistory(dir string, n int) error {
 		default:
 		}
 	}
-	if firstErr != nil {
-		return firstErr
-	}
-	// Check that the markers are where FileStore looks for them.
-	got, err := store.NewFileStore(stateDir, store.Options{}).IDsWithStatus(release.StatusReleased)
+	return firstErr
+}
+
+func historyID(i int) string { return fmt.Sprintf("v0.%d.%d", i/100, i%100) }
+
+func storeReleased(s *store.FileStore, cl *checklist.Checklist, i int, at time.Time) error {
+	id, version, err := release.ParseVersion(strings.TrimPrefix(historyID(i), "v"))
 	if err != nil {
 		return err
 	}
-	if len(got) < n {
-		return fmt.Errorf("status index lists %d released releases, want %d", len(got), n)
-	}
-	return nil
-}
-
-func writeReleased(stateDir, markers string, cl *checklist.Checklist, i int, at time.Time) error {
-	id, version, _ := release.ParseVersion(fmt.Sprintf("0.%d.%d", i/100, i%100))
-	r := release.New(release.Meta{ID: id, Version: version, Type: "minor", Summary: "history",
+	r, err := release.New(release.Meta{ID: id, Version: version, Type: "minor", Summary: "history",
 		CreatedAt: at, CreatedBy: "rm@example.com"}, *cl)
+	if err != nil {
+		return err
+	}
 	for _, p := range cl.Phases {
 		for _, it := range p.Items {
-			for _, role := range it.Roles {
-				req := release.SignRequest{Items: []string{it.ID}, Role: role, Actor: role + "@example.com", At: at}
+			for k, role := range it.Roles {
+				req := release.SignRequest{Items: []string{it.ID}, Role: role, Actor: role + "@example.com",
+					At: at.Add(time.Duration(k+1) * time.Minute)}
 				if err := r.Sign(req, release.Policy{}); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if err := r.SetStatus(release.StatusReleased, "rm@example.com", "", "", at); err != nil {
+	if err := r.SetStatus(release.StatusReleased, "rm@example.com", "", at.Add(time.Hour/2), release.Policy{}); err != nil {
 		return err
 	}
-	r.Serial = int64(len(r.Events))
-	data, err := release.Encode(r)
-	if err != nil {
+	return s.Create(r)
+}
+
+// copyReleases copies the release folders of ids from one state folder to
+// another (without fsync; the lock files are not part of a release's
+// history and are left out, as a clone would).
+func copyReleases(from, to string, ids []string) error {
+	jobs := make(chan string)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range max(4, runtime.NumCPU()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range jobs {
+				if err := copyTree(filepath.Join(from, id), filepath.Join(to, id)); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	var firstErr error
+	for _, id := range ids {
+		if firstErr != nil {
+			break
+		}
+		select {
+		case jobs <- id:
+		case firstErr = <-errc:
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil {
+		select {
+		case firstErr = <-errc:
+		default:
+		}
+	}
+	return firstErr
+}
+
+// copyTree copies the folders and regular files under src to dst, but
+// lock files.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(out, 0o755)
+		case d.Name() == ".lock" || !d.Type().IsRegular():
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+}
+
+// writeStateFiles writes the .gitignore and .gitattributes that start
+// writes into a state folder.
+func writeStateFiles(stateDir string) error {
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return err
 	}
-	base := filepath.Join(stateDir, id+".json")
-	for path, content := range map[string][]byte{base: data, base + ".bak": data, base + ".lock": nil,
-		filepath.Join(markers, id): nil} {
-		if err := os.WriteFile(path, content, 0o644); err != nil {
+	for name, content := range store.StateFiles() {
+		if err := os.WriteFile(filepath.Join(stateDir, name), []byte(content), 0o644); err != nil {
 			return err
 		}
 	}
@@ -202,26 +344,55 @@ func itemIDs(phase, items int) []string {
 	return ids
 }
 
-// setupBig opens a release of a 10×100-item checklist in dir, every item
-// needing three roles, and signs all of them: 3,000 sign-offs.
+// The big release: 3 phases of 100 items, each needing three roles; every
+// item signed by every role (900 sign-offs), then bigRevokes sign-offs
+// revoked and all but one of them signed again, for 1,000 events in all.
+const (
+	bigPhases, bigItems = 3, 100
+	bigRevokes          = 50
+	bigEvents           = 1 + bigPhases*bigItems*3 + bigRevokes + bigRevokes - 1
+)
+
+var bigRoles = []string{"developer", "qa", "sre"}
+
+// setupBig makes the big release in dir with bin, through the CLI.
 func setupBig(bin, dir string, env []string) error {
-	roles := []string{"developer", "qa", "sre"}
 	if err := os.MkdirAll(filepath.Join(dir, "checklists"), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "checklists", "minor.yaml"), []byte(bigChecklist(10, 100, roles)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "checklists", "minor.yaml"), []byte(bigChecklist(bigPhases, bigItems, bigRoles)), 0o644); err != nil {
 		return err
 	}
 	if err := octo(bin, dir, env, "start", "1.0.0", "--type", "minor", "--no-walk"); err != nil {
 		return err
 	}
-	for p := range 10 {
-		for _, role := range roles {
-			args := append([]string{"sign", "--role", role}, itemIDs(p, 100)...)
+	for p := range bigPhases {
+		for _, role := range bigRoles {
+			args := append([]string{"sign", "--role", role}, itemIDs(p, bigItems)...)
 			if err := octo(bin, dir, env, args...); err != nil {
 				return err
 			}
 		}
+	}
+	last := itemIDs(bigPhases-1, bigItems)
+	for i := range bigRevokes {
+		item := last[i]
+		if err := octo(bin, dir, env, "revoke", item, "--role", "qa", "--reason", "re-test"); err != nil {
+			return err
+		}
+		if i == bigRevokes-1 {
+			break
+		}
+		if err := octo(bin, dir, env, "sign", item, "--role", "qa", "--note", "re-tested"); err != nil {
+			return err
+		}
+	}
+	r, err := store.NewFileStore(filepath.Join(dir, ".octorelease"), store.Options{}).Load("v1.0.0")
+	if err != nil {
+		return err
+	}
+	if len(r.Events) != bigEvents {
+		return fmt.Errorf("the big release has %d events, want %d", len(r.Events), bigEvents)
 	}
 	return nil
 }
@@ -236,4 +407,21 @@ func setupSigners(bin, dir string, env []string, n int) error {
 		return err
 	}
 	return octo(bin, dir, env, "start", "1.0.0", "--type", "minor", "--no-walk")
+}
+
+// countFiles counts the regular files under dir, and those of them that
+// git would track (not matching the state folder's .gitignore: the lock
+// and temp files).
+func countFiles(dir string) (all, tracked int, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		all++
+		if n := d.Name(); !strings.HasSuffix(n, ".lock") && !strings.Contains(n, ".tmp-") {
+			tracked++
+		}
+		return nil
+	})
+	return all, tracked, err
 }
