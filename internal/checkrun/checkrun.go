@@ -5,6 +5,8 @@ package checkrun
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -35,15 +37,26 @@ var (
 	drainWait = 500 * time.Millisecond
 )
 
+// MarkerEnv names the environment variable Run sets, to a value unique to
+// the run, in every check's environment. It marks the check's processes, so
+// that one which detached from the process group is still found (Linux).
+const MarkerEnv = "OCTORELEASE_CHECK_RUN"
+
 // Run runs the check and records its outcome. It never returns before the
 // command's process group is gone (or, for processes that ignore SIGKILL's
 // effects such as unreaped zombies, until a bounded wait has passed).
 //
 // Processes the command leaves behind in its group are terminated once the
-// command exits, so a check never leaves work running after it is recorded.
-// When the timeout passes or ctx is done, the whole group gets SIGTERM, then
-// SIGKILL after a short grace. progress, if not nil, is called from Run's own
-// goroutine about every 200ms while the command runs.
+// command exits, so a check never leaves work running after it is recorded;
+// on Linux so are those that left the group (setsid, a daemon's double
+// fork), see holdSubreaper. When the timeout passes or ctx is done, the
+// whole group gets SIGTERM, then SIGKILL after a short grace. progress, if
+// not nil, is called from Run's own goroutine about every 200ms while the
+// command runs.
+//
+// When ctx is done the result says the check failed with exit -1, not
+// timed out; the caller, which knows why ctx ended, decides whether to
+// record it.
 func Run(ctx context.Context, s Spec, progress func(elapsed time.Duration)) (res release.CheckResult) {
 	res = release.CheckResult{Command: s.Command, ExitCode: -1}
 	out := newSink()
@@ -59,7 +72,8 @@ func Run(ctx context.Context, s Spec, progress func(elapsed time.Duration)) (res
 	}
 	cmd := exec.Command("sh", "-c", s.Command)
 	cmd.Dir = s.Dir
-	cmd.Env = append(os.Environ(), s.Env...)
+	marker := MarkerEnv + "=" + newMarker()
+	cmd.Env = append(append(os.Environ(), s.Env...), marker)
 	cmd.Stdin = nil // /dev/null: a check must not wait for a terminal
 	// Stdout and Stderr are the same *os.File, so the output stays in order
 	// and exec starts no copying goroutine: Wait returns when the shell
@@ -67,6 +81,7 @@ func Run(ctx context.Context, s Spec, progress func(elapsed time.Duration)) (res
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.WaitDelay = drainWait // belt and braces: Wait never blocks on I/O
 	setProcessGroup(cmd)
+	defer holdSubreaper()() // before Start: orphans must come to this process
 
 	if err := cmd.Start(); err != nil {
 		pw.Close()
@@ -97,8 +112,9 @@ func Run(ctx context.Context, s Spec, progress func(elapsed time.Duration)) (res
 	waitErr, stopped := supervise(ctx, s.Timeout, pgid, exited, start, progress)
 	res.DurationMS = time.Since(start).Milliseconds()
 
-	// Clean up whatever the shell left in its group, then stop reading.
+	// Clean up whatever the shell left, in its group or not, then stop reading.
 	stopGroup(pgid)
+	stopEscaped(pgid, marker)
 	select {
 	case <-reading:
 	case <-time.After(drainWait):
@@ -122,6 +138,13 @@ func Run(ctx context.Context, s Spec, progress func(elapsed time.Duration)) (res
 }
 
 var errCanceled = errors.New("canceled")
+
+// newMarker returns a value no other run uses.
+func newMarker() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
 
 // supervise waits for the shell to exit, reporting progress, and kills the
 // process group when the timeout passes or ctx is done. stopped is non-nil

@@ -122,8 +122,8 @@ func running(pid int) bool {
 	if err != nil {
 		return !os.IsNotExist(err)
 	}
-	state, _, ok := parseStat(data)
-	return ok && state != 'Z' && state != 'X'
+	p, ok := parseStat(data)
+	return ok && p.live()
 }
 
 // hangGuard tells "was killed" from "waited for a 300s sleep" without

@@ -45,39 +45,77 @@ func groupAlive(pgid int) bool {
 // liveMember scans /proc for a non-zombie process in the group. ok is false
 // when /proc cannot be read.
 func liveMember(pgid int) (live, ok bool) {
-	dirs, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil || len(dirs) == 0 {
-		return false, false
+	procs, ok := scanProcs()
+	for _, p := range procs {
+		if p.pgrp == pgid && p.live() {
+			return true, ok
+		}
 	}
-	for _, path := range dirs {
+	return false, ok
+}
+
+// procStat is what /proc/<pid>/stat says of a process that Run needs.
+type procStat struct {
+	state   byte
+	ppid    int
+	pgrp    int
+	session int
+	start   uint64 // start time in clock ticks since boot: with the pid, names one process
+}
+
+// live reports whether the process runs: a zombie runs nothing (and an
+// orphan's zombie may never be reaped in a container).
+func (p procStat) live() bool { return p.state != 'Z' && p.state != 'X' }
+
+// scanProcs reads /proc/*/stat. ok is false when /proc cannot be read
+// (not Linux, or not mounted).
+func scanProcs() (procs map[int]procStat, ok bool) {
+	paths, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil || len(paths) == 0 {
+		return nil, false
+	}
+	procs = make(map[int]procStat, len(paths))
+	for _, path := range paths {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if err != nil {
+			continue
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			continue // exited meanwhile
 		}
-		state, grp, ok := parseStat(data)
-		if ok && grp == pgid && state != 'Z' && state != 'X' {
-			return true, true
+		if p, ok := parseStat(data); ok {
+			procs[pid] = p
 		}
 	}
-	return false, true
+	return procs, true
 }
 
-// parseStat reads the state and process group from /proc/<pid>/stat:
-// "pid (comm) state ppid pgrp ...", where comm may hold spaces and parens.
-func parseStat(data []byte) (state byte, pgrp int, ok bool) {
+// parseStat reads /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...
+// starttime ...", where comm may hold spaces and parens. The start time (the
+// 22nd field) is left 0 when the line is shorter.
+func parseStat(data []byte) (p procStat, ok bool) {
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
-		return 0, 0, false
+		return p, false
 	}
 	f := bytes.Fields(data[i+1:])
-	if len(f) < 3 || len(f[0]) != 1 {
-		return 0, 0, false
+	if len(f) < 4 || len(f[0]) != 1 {
+		return p, false
 	}
-	pgrp, err := strconv.Atoi(string(f[2]))
-	if err != nil {
-		return 0, 0, false
+	p.state = f[0][0]
+	var err error
+	for j, dst := range []*int{&p.ppid, &p.pgrp, &p.session} {
+		if *dst, err = strconv.Atoi(string(f[1+j])); err != nil {
+			return p, false
+		}
 	}
-	return f[0][0], pgrp, true
+	if len(f) > 19 {
+		if p.start, err = strconv.ParseUint(string(f[19]), 10, 64); err != nil {
+			return p, false
+		}
+	}
+	return p, true
 }
 
 // stopGroup sends SIGTERM to the process group, then SIGKILL after

@@ -1,109 +1,108 @@
 package cireport
 
 import (
+	"bytes"
+	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
 )
 
-// The JUnit elements used here are the common subset that Jenkins (JUnit
-// plugin), GitLab and the GitHub test-report actions all read. The document
-// is written by hand rather than with encoding/xml: that package's init
-// (entity tables) would run on every start of every command, and the shape
-// here is fixed and small.
+// The JUnit elements and attributes written are the common subset that
+// Jenkins (JUnit plugin), GitLab and the GitHub test-report actions read.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	ClassName string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure"`
+	Skipped   *junitSkipped `xml:"skipped"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
 
 // JUnit writes g as a JUnit XML report: one test case per item in scope, a
 // failure for each blocked item (type: the blocker's reason) and a skip for
-// each waived one. Gates do not time anything, so every time is 0.
-func JUnit(w io.Writer, releaseID string, g release.GateResult) error {
-	var cases strings.Builder
-	tests, failures, skipped := 0, 0, 0
+// each waived one. An item's time is the duration of its latest check (0
+// when it has none); the suite's timestamp is at, when the gate ran.
+func JUnit(w io.Writer, releaseID string, g release.GateResult, at time.Time) error {
+	suite := junitSuite{Name: suiteName(releaseID, g), Timestamp: at.UTC().Format(time.RFC3339)}
 	blockers := blockersByItem(g.Blockers)
+	var totalMS int64
 	for _, it := range itemsWithBlockers(g) {
-		tests++
-		cases.WriteString("    <testcase")
-		attr(&cases, "classname", releaseID+"."+it.Phase)
-		attr(&cases, "name", it.ID+": "+it.Title)
-		attr(&cases, "time", "0")
-		cases.WriteString(">")
+		c := junitCase{ClassName: releaseID + "." + it.Phase, Name: it.ID + ": " + it.Title, Time: "0"}
+		if lc := it.LatestCheck; lc != nil {
+			c.Time = seconds(lc.DurationMS)
+			totalMS += max(lc.DurationMS, 0)
+		}
 		switch bs := blockers[it.ID]; {
 		case len(bs) > 0:
-			failures++
-			cases.WriteString("\n      <failure")
-			attr(&cases, "message", describe(bs))
-			attr(&cases, "type", bs[0].Reason)
-			cases.WriteString(">")
-			escapeXML(&cases, failureBody(it, bs), false)
-			cases.WriteString("</failure>\n    ")
+			suite.Failures++
+			c.Failure = &junitFailure{Message: describe(bs), Type: bs[0].Reason, Body: failureBody(it, bs)}
 		case it.State == release.StateWaived:
-			skipped++
-			cases.WriteString("\n      <skipped")
-			attr(&cases, "message", "waived: "+waiverReason(it))
-			cases.WriteString("></skipped>\n    ")
+			suite.Skipped++
+			c.Skipped = &junitSkipped{Message: "waived: " + waiverReason(it)}
 		}
-		cases.WriteString("</testcase>\n")
+		suite.Cases = append(suite.Cases, c)
 	}
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<testsuites")
-	attr(&b, "name", "octorelease gate")
-	fmt.Fprintf(&b, ` tests="%d" failures="%d" errors="0" time="0">`+"\n  <testsuite", tests, failures)
-	attr(&b, "name", suiteName(releaseID, g))
-	fmt.Fprintf(&b, ` tests="%d" failures="%d" errors="0" skipped="%d" time="0">`+"\n", tests, failures, skipped)
-	b.WriteString(cases.String())
-	b.WriteString("  </testsuite>\n</testsuites>\n")
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	suite.Tests, suite.Time = len(suite.Cases), seconds(totalMS)
+	doc := junitSuites{Name: "octorelease gate", Tests: suite.Tests, Failures: suite.Failures,
+		Time: suite.Time, Suites: []junitSuite{suite}}
+
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("encode junit report: %w", err)
+	}
+	b.WriteString("\n")
+	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write junit report: %w", err)
 	}
 	return nil
 }
 
-// attr writes ` name="value"` with value escaped.
-func attr(b *strings.Builder, name, value string) {
-	b.WriteString(" " + name + `="`)
-	escapeXML(b, value, true)
-	b.WriteString(`"`)
-}
-
-// escapeXML writes s as XML character data (or, inAttr, an attribute value,
-// where line breaks and tabs are written as references so that attribute
-// normalisation keeps them). Characters XML 1.0 cannot carry (most control
-// characters, lone surrogates, invalid UTF-8) become U+FFFD, as encoding/xml
-// does.
-func escapeXML(b *strings.Builder, s string, inAttr bool) {
-	for _, r := range s {
-		switch {
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '"' && inAttr:
-			b.WriteString("&#34;")
-		case r == '\'' && inAttr:
-			b.WriteString("&#39;")
-		case r == '\n' && inAttr:
-			b.WriteString("&#xA;")
-		case r == '\r':
-			b.WriteString("&#xD;")
-		case r == '\t' && inAttr:
-			b.WriteString("&#x9;")
-		case r == '\n', r == '\t':
-			b.WriteRune(r)
-		case !xmlChar(r):
-			b.WriteRune('\uFFFD')
-		default:
-			b.WriteRune(r)
-		}
+// seconds formats a duration in milliseconds as JUnit's time: seconds,
+// with as many decimals as it needs ("0", "1.5", "0.042").
+func seconds(ms int64) string {
+	if ms <= 0 {
+		return "0"
 	}
-}
-
-// xmlChar reports whether r is in XML 1.0's Char production. A range over
-// a string yields U+FFFD for invalid UTF-8, which is allowed.
-func xmlChar(r rune) bool {
-	return r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+	return strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)
 }
 
 // failureBody is the failure's text: what is missing, and for a failed check
@@ -123,7 +122,7 @@ func failureBody(it release.ItemView, bs []release.Blocker) string {
 		if c.TimedOut {
 			b.WriteString(" (timed out)")
 		}
-		fmt.Fprintf(&b, "\nran by %s at %s\n", c.By, c.At.UTC().Format("2006-01-02T15:04:05Z07:00"))
+		fmt.Fprintf(&b, "\nran by %s at %s\n", c.By, c.At.UTC().Format(time.RFC3339))
 		if c.OutputTail != "" {
 			fmt.Fprintf(&b, "output (last lines):\n%s", c.OutputTail)
 		}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
+	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/release"
 )
 
@@ -30,8 +32,8 @@ func StepSummary(w io.Writer, releaseID string, g release.GateResult) error {
 	if len(items) > 0 {
 		b.WriteString("| Item | Phase | State | Signed by / pending |\n| --- | --- | --- | --- |\n")
 		for _, it := range items {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n",
-				cell("`"+it.ID+"` "+it.Title), cell(it.Phase), cell(stateText(it, blockers[it.ID])), cell(whoText(it)))
+			fmt.Fprintf(&b, "| %s %s | %s | %s | %s |\n",
+				code(it.ID), cell(it.Title), cell(it.Phase), cell(stateText(it, blockers[it.ID])), cell(whoText(it)))
 		}
 		b.WriteString("\n")
 	}
@@ -78,8 +80,48 @@ func whoText(it release.ItemView) string {
 	return strings.Join(parts, "; ")
 }
 
-// cell makes s safe inside one markdown table cell: a pipe would end the
-// cell and a newline the row.
-var cellReplacer = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ")
+// cell makes text that came from a file or a person (a title, a note, an
+// actor's name) literal inside one table cell of GitHub-flavoured markdown:
+// markdown's punctuation is backslash-escaped (no emphasis, code, link or
+// image, and a pipe does not end the cell), HTML's is written as entities
+// (no tag, no comment that hides the rest), a line break becomes a space
+// (it would end the row) and other control characters U+FFFD.
+func cell(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ReplaceAll(s, "\r\n", "\n") {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case strings.ContainsRune(markdownPunct, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\r' || r == '\n' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
-func cell(s string) string { return cellReplacer.Replace(s) }
+// markdownPunct is the ASCII punctuation that can start or end markdown
+// syntax inside a line. Backslash escapes are defined for all of it;
+// the rest (. , : ; ( ) - ...) is left alone to keep the source readable.
+const markdownPunct = "\\`*_[]|~#!"
+
+// code writes an id as inline code. Ids of the checklist are
+// checklist.ValidID; anything else (a stand-in from a blocker) is written
+// as escaped text instead, since nothing can be escaped in a code span.
+func code(id string) string {
+	if !checklist.ValidID(id) {
+		return cell(id)
+	}
+	return "`" + id + "`"
+}
