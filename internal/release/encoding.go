@@ -136,57 +136,77 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// checkNoDuplicateKeys walks the JSON tokens and refuses an object that
-// names a key twice: encoding/json would silently keep the last one, so an
-// edited file could show one value and hash another.
+// checkNoDuplicateKeys refuses an object that names a key twice:
+// encoding/json would silently keep the last one, so an edited file could
+// show one value and hash another. It scans the bytes once for the keys of
+// each object (the decoder that runs next reports any syntax error), which
+// costs a fraction of walking encoding/json's tokens.
 func checkNoDuplicateKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct {
-		keys   map[string]bool
-		object bool
-		key    bool // the next token in this object is a key
+	type object struct {
+		keys      map[string]bool
+		expectKey bool
 	}
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if n := len(stack); n > 0 && stack[n-1].object {
-			top := &stack[n-1]
-			if d, ok := tok.(json.Delim); !ok || d != '}' {
-				if top.key {
-					k := tok.(string)
-					// encoding/json matches names ignoring case (and
-					// folding ſ to s): so must the duplicate check.
-					if top.keys[foldKey(k)] {
-						return fmt.Errorf("duplicate key %q", clip(k))
-					}
-					top.keys[foldKey(k)] = true
-					top.key = false
-					continue
-				}
-				top.key = true // this token is a value; a key comes next
+	var stack []*object // nil for an array
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{':
+			stack = append(stack, &object{expectKey: true})
+		case '[':
+			stack = append(stack, nil)
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
 			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{keys: map[string]bool{}, object: true, key: true})
-		case json.Delim('['):
-			stack = append(stack, frame{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1] != nil {
+				stack[n-1].expectKey = true
+			}
+		case '"':
+			end, escaped := i+1, false
+			for end < len(data) && data[end] != '"' {
+				if data[end] == '\\' {
+					escaped = true
+					end++
+				}
+				end++
+			}
+			if end >= len(data) {
+				return nil // unterminated: the decoder says so
+			}
+			if n := len(stack); n > 0 && stack[n-1] != nil && stack[n-1].expectKey {
+				o := stack[n-1]
+				o.expectKey = false
+				key := string(data[i+1 : end])
+				if escaped {
+					if json.Unmarshal(data[i:end+1], &key) != nil {
+						return nil
+					}
+				}
+				// encoding/json matches names ignoring case (and folding
+				// ſ to s): so must the duplicate check.
+				folded := foldKey(key)
+				if o.keys == nil {
+					o.keys = map[string]bool{}
+				}
+				if o.keys[folded] {
+					return fmt.Errorf("duplicate key %q", clip(key))
+				}
+				o.keys[folded] = true
+			}
+			i = end
 		}
 	}
+	return nil
 }
 
 // foldKey is k with every rune in its smallest simple case fold, so that
 // keys encoding/json would match to one field compare equal.
 func foldKey(k string) string {
+	if isASCII(k) {
+		// For ASCII letters the smallest fold is the upper case, even for
+		// k and s (whose other folds are the Kelvin sign and long s).
+		return strings.ToUpper(k)
+	}
 	return strings.Map(func(r rune) rune {
 		for {
 			f := unicode.SimpleFold(r)
@@ -196,6 +216,15 @@ func foldKey(k string) string {
 			r = f
 		}
 	}, k)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // check holds a decoded event to what a writer of this build produces.

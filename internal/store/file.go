@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/octorelease/octorelease/internal/errs"
@@ -151,20 +153,50 @@ func (s *FileStore) read(id string) (release.Header, []release.StoredEvent, erro
 	if err != nil {
 		return h, nil, err
 	}
-	events := make([]release.StoredEvent, 0, len(names))
-	for _, name := range names {
-		p := filepath.Join(s.eventDir(id), name)
+	events, err := s.readEvents(id, names)
+	return h, events, err
+}
+
+// readEvents reads and decodes the named event files of release id. A
+// large release is read by a few goroutines: each file is small, and
+// reading and decoding a thousand of them one by one is most of a
+// command's time. The first error in name order wins, as it would one by
+// one.
+func (s *FileStore) readEvents(id string, names []string) ([]release.StoredEvent, error) {
+	events := make([]release.StoredEvent, len(names))
+	errors := make([]error, len(names))
+	one := func(i int) {
+		p := filepath.Join(s.eventDir(id), names[i])
 		data, err := readFile(p, release.MaxEventSize)
 		if err != nil {
-			return h, nil, errs.Runtimef("read %s", p).Wrap(err)
+			errors[i] = errs.Runtimef("read %s", p).Wrap(err)
+			return
 		}
 		e, err := release.DecodeEvent(data)
 		if err != nil {
-			return h, nil, s.unparsable(p, err)
+			errors[i] = s.unparsable(p, err)
+			return
 		}
-		events = append(events, release.StoredEvent{Name: name, Event: e})
+		events[i] = release.StoredEvent{Name: names[i], Event: e}
 	}
-	return h, events, nil
+	workers := min(runtime.GOMAXPROCS(0), 4, len(names)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(names); i += workers {
+				one(i)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errors {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
 }
 
 // relistTries bounds how often a reader lists the events folder again
