@@ -138,8 +138,8 @@ func TestNotifyCommands(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"start", "1.0.0", "--type", "tiny", "--no-walk"}, 0, nil}, // start sends nothing (yet)
-		{[]string{"sign", "notes", "--role", "developer"}, 0, nil},          // was pending: no news
+		{[]string{"start", "1.0.0", "--type", "tiny", "--no-walk"}, 0, []string{"waiting v1.0.0"}}, // the first items are actionable
+		{[]string{"sign", "notes", "--role", "developer"}, 0, nil},                                 // was pending: no news
 		{[]string{"gate", "--phase", "pre"}, errs.CodeGate, []string{"gate-blocked v1.0.0"}},
 		{[]string{"gate", "--item", "notes"}, 0, nil},
 		{[]string{"sign", "qa-signoff", "--role", "qa", "--as", "carol"}, 0, nil},
@@ -179,10 +179,10 @@ func TestNotifyPayloadFromCommand(t *testing.T) {
 	}
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
-	if len(hs.payloads) != 1 {
+	if len(hs.payloads) != 2 { // start's waiting, then the revoke's
 		t.Fatalf("payloads %+v", hs.payloads)
 	}
-	got, _ := json.Marshal(hs.payloads[0])
+	got, _ := json.Marshal(hs.payloads[1])
 	want := `{"schema":"octorelease.notification/v1","event":"waiting","at":"2026-11-25T10:00:00Z","actor":"bob",` +
 		`"release":{"id":"v1.0.0","version":"1.0.0","type":"tiny","status":"in-progress","commit":""},` +
 		`"roles":[{"id":"developer","name":"Developer","members":[],"items":[{"id":"notes","title":"Release notes","phase":"pre"}]}]}`
@@ -232,11 +232,11 @@ func TestNotifySkipped(t *testing.T) {
 		{"url_env unset", map[string]string{"HOOK_SECRET": "k3y"}, nil, ""},
 		{"url_env empty", map[string]string{"HOOK": "", "HOOK_SECRET": "k3y"}, nil, ""},
 		{"secret_env unset", map[string]string{"HOOK": hs.URL}, nil,
-			"octorelease: warning: webhook HOOK: not sent: secret_env HOOK_SECRET is not set, and it is not sent unsigned\n"},
+			"octorelease: warning: webhook HOOK: secret_env HOOK_SECRET is not set; not sent unsigned\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := notifyProject(t, "")
-			runIn(t, dir, tc.env, "start", "1.0.0", "--type", "tiny", "--no-walk")
+			runIn(t, dir, tc.env, "start", "1.0.0", "--type", "tiny", "--no-walk", "--no-notify")
 			runIn(t, dir, tc.env, "sign", "notes", "--role", "developer", "--no-notify")
 			runIn(t, dir, tc.env, "sign", "qa-signoff", "--role", "qa", "--as", "carol", "--no-notify")
 			code, stderr := runIn(t, dir, tc.env, append(tc.flag, "sign", "qa-signoff", "--role", "sre")...)
@@ -263,6 +263,7 @@ func TestNotifyOneComparisonPerCommand(t *testing.T) {
 	runIn(t, dir, env, "start", "1.0.0", "--type", "tiny", "--no-walk")
 	runIn(t, dir, env, "sign", "notes", "--role", "developer")
 	runIn(t, dir, env, "sign", "qa-signoff", "--role", "qa", "--as", "carol")
+	hs.take() // start's waiting
 	f, _, _ := testFactory(t)
 	f.Cwd, f.LookupEnv = dir, func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	for _, item := range []string{"qa-signoff", "production"} {

@@ -106,6 +106,7 @@ func runStart(o *StartOptions) error {
 	if err := s.Create(r); err != nil {
 		return err
 	}
+	f.noteCreated(s, r)
 	items := len(cl.ItemIDs())
 	fmt.Fprintf(f.IO.ErrOut, "✓ opened release %s (%s): %d items in %d phases, checklist from %s\n",
 		id, typ, items, len(cl.Phases), cl.Source)
