@@ -13,6 +13,7 @@ import (
 	"github.com/octorelease/octorelease/internal/checkrun"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // CheckOptions are the flags of `check`.
@@ -194,7 +195,8 @@ func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it
 	var progress func(time.Duration)
 	if tty {
 		progress = func(d time.Duration) {
-			fmt.Fprintf(f.IO.ErrOut, "\r⠿ %s: %s  %s ", it.ID, it.Check.Run, d.Truncate(100*time.Millisecond))
+			fmt.Fprint(f.IO.ErrOut, ui.ProgressLine(f.IO.StderrWidth(),
+				fmt.Sprintf("⠿ %s: %s  %s", it.ID, it.Check.Run, d.Truncate(100*time.Millisecond))))
 		}
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "running check of %s: %s\n", it.ID, it.Check.Run)

@@ -55,7 +55,7 @@ func newCmdChecklistList(f *Factory) *cobra.Command {
 				}
 				return writeData(f.IO.Out, format, out)
 			}
-			t := &ui.Table{TTY: f.IO.IsStdoutTTY()}
+			t := &ui.Table{TTY: f.IO.IsStdoutTTY(), Width: f.IO.TerminalWidth()}
 			th := f.Theme()
 			if t.TTY {
 				t.Row(th.Heading("NAME"), th.Heading("SOURCE"), th.Heading("DESCRIPTION"))
@@ -110,13 +110,17 @@ func renderChecklist(f *Factory, cl *checklist.Checklist) error {
 	if err != nil {
 		return err
 	}
-	th, tty, w := f.Theme(), f.IO.IsStdoutTTY(), f.IO.Out
-	fmt.Fprintf(w, "%s  %s  (%s)\n", th.Heading(cl.Name), cl.Description, cl.Source)
+	rd, err := f.renderer()
+	if err != nil {
+		return err
+	}
+	th, w := rd.Theme, f.IO.Out
+	fmt.Fprintln(w, rd.Line(fmt.Sprintf("%s  %s  (%s)", th.Heading(ui.Clean(cl.Name)), ui.Clean(cl.Description), ui.Clean(cl.Source))))
 	for _, p := range cl.Phases {
-		fmt.Fprintf(w, "\n%s  %s\n", th.Heading(p.Title), th.Muted(p.ID))
-		t := &ui.Table{TTY: tty}
+		fmt.Fprintf(w, "\n%s\n", rd.Line(th.Heading(ui.Clean(p.Title))+"  "+th.Muted(p.ID)))
+		t := rd.Table()
 		for _, it := range p.Items {
-			t.Row(it.ID, it.Title, roleNames(th, cfg.RoleName, it.Roles), itemNotes(it))
+			t.Row(it.ID, ui.Clean(it.Title), roleNames(th, cfg.RoleName, it.Roles), ui.Clean(itemNotes(it)))
 		}
 		if err := t.Render(w, "  "); err != nil {
 			return err

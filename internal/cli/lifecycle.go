@@ -165,14 +165,14 @@ func listRows(f *Factory, format string, releases []*release.Release) error {
 		fmt.Fprintln(f.IO.ErrOut, "no releases in progress (`octorelease list --all` shows finished ones)")
 		return nil
 	}
-	t := &ui.Table{TTY: rd.TTY}
+	t := rd.Table()
 	if rd.TTY {
 		th := rd.Theme
 		t.Row(th.Heading("ID"), th.Heading("TYPE"), th.Heading("STATUS"), th.Heading("PROGRESS"), th.Heading("STARTED"), th.Heading("BY"), th.Heading("GATE"))
 	}
 	for _, row := range rows {
 		t.Row(row.ID, row.Type, rd.Theme.State(row.Status), rd.Theme.Progress(row.Done, row.Total, rd.TTY),
-			ui.Time(row.CreatedAt, rd.Now, rd.TTY), printable(row.CreatedBy), gateText(rd.Theme, row.Gate))
+			ui.Time(row.CreatedAt, rd.Now, rd.TTY), ui.Clean(row.CreatedBy), gateText(rd.Theme, row.Gate))
 	}
 	return t.Render(f.IO.Out, "")
 }

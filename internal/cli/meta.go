@@ -32,10 +32,19 @@ func NewCmdCompletion(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Generate a shell completion script",
-		Long: `Generate a completion script for your shell.
+		Long: `Generate a completion script for your shell. Completion reads the current
+state and config (and never writes them): item ids (for sign, what you can
+sign now), role ids, release ids, phase ids, checklist names and output formats.
 
-  bash:        source <(octorelease completion bash)
+  bash:        source <(octorelease completion bash)     (in ~/.bashrc)
+               needs the bash-completion package, version 2:
+                 Debian, Ubuntu:  sudo apt install bash-completion
+                 Fedora, RHEL:    sudo dnf install bash-completion
+                 macOS:           brew install bash bash-completion@2
+               (bash-completion@2 needs bash 4.2 or later, not the bash 3.2
+               macOS ships; follow brew's note to source it from ~/.bash_profile)
   zsh:         octorelease completion zsh > "${fpath[1]}/_octorelease"
+               (with compinit enabled: autoload -U compinit; compinit)
   fish:        octorelease completion fish > ~/.config/fish/completions/octorelease.fish
   powershell:  octorelease completion powershell | Out-String | Invoke-Expression`,
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),

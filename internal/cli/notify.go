@@ -142,7 +142,7 @@ func (f *Factory) notifyAfter() {
 		secret := ""
 		if h.SecretEnv != "" {
 			if secret = f.getenv(h.SecretEnv); secret == "" {
-				fmt.Fprintf(f.IO.ErrOut, "octorelease: warning: webhook %s: not sent: secret_env %s is not set, and it is not sent unsigned\n", h.URLEnv, h.SecretEnv)
+				fmt.Fprintf(f.IO.ErrOut, "octorelease: warning: webhook %s: secret_env %s is not set; not sent unsigned\n", h.URLEnv, h.SecretEnv)
 				continue
 			}
 		}

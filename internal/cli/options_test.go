@@ -164,14 +164,14 @@ func TestStartSignStatusOutput(t *testing.T) {
 	}
 	want := "v1.4.0  minor  in-progress  started by alice 2026-11-25T10:00:00Z\n" +
 		"\nPre-release requirements  2/7\n" +
-		"○ rollback-plan\tpending\tSRE/DevOps\twaiting on SRE/DevOps\n" +
-		"○ staging-smoke-tests\tpending\tQA/Test Engineer, SRE/DevOps\twaiting on QA/Test Engineer, SRE/DevOps\n" +
+		"rollback-plan\tpending\tsre\twaiting on sre\n" +
+		"staging-smoke-tests\tpending\tqa,sre\twaiting on qa, sre\n" +
 		"\nDeployment checklist  0/8\n" +
-		"· backup\tblocked\tSRE/DevOps\tblocked by phase pre-release\n" +
-		"· staging-deploy\tblocked\tSRE/DevOps, QA/Test Engineer\tblocked by phase pre-release\n" +
-		"· production-deploy\tblocked\tSRE/DevOps\tblocked by phase pre-release, staging-deploy, final-security-review\n" +
-		"· post-deploy-verify\tblocked\tSRE/DevOps, QA/Test Engineer\tblocked by phase pre-release, production-deploy\n" +
-		"· monitor\tblocked\tSRE/DevOps\tblocked by phase pre-release, production-deploy\n"
+		"backup\tblocked\tsre\tblocked by phase pre-release\n" +
+		"staging-deploy\tblocked\tsre,qa\tblocked by phase pre-release\n" +
+		"production-deploy\tblocked\tsre\tblocked by phase pre-release, staging-deploy, final-security-review\n" +
+		"post-deploy-verify\tblocked\tsre,qa\tblocked by phase pre-release, production-deploy\n" +
+		"monitor\tblocked\tsre\tblocked by phase pre-release, production-deploy\n"
 	if got := out.String(); got != want {
 		t.Errorf("status stdout =\n%s\nwant\n%s", got, want)
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -122,7 +121,7 @@ func runPending(o *PendingOptions) error {
 		if o.Role != "" {
 			who = cfg.RoleName(o.Role)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "%s is not waiting on %s now\n", views[0].Release, printable(who))
+		fmt.Fprintf(f.IO.ErrOut, "%s is not waiting on %s now\n", views[0].Release, ui.Clean(who))
 		return nil
 	}
 	if !rd.TTY {
@@ -219,10 +218,10 @@ func pendingTables(rd ui.Renderer, views []pendingJSON) error {
 			fmt.Fprintf(rd.W, "%s\n", th.Muted("waiting on nobody"))
 		}
 		for _, rw := range v.Roles {
-			fmt.Fprintf(rd.W, "\n%s  %s\n", th.Role(printable(rw.Name)), membersText(rw.Members, ", "))
-			t := &ui.Table{TTY: true}
+			fmt.Fprintf(rd.W, "\n%s  %s\n", th.Role(ui.Clean(rw.Name)), membersText(rw.Members, ", "))
+			t := rd.Table()
 			for _, it := range rw.Items {
-				t.Row(it.ID, printable(it.Title), "since "+sinceText(it.Since, rd.Now))
+				t.Row(it.ID, ui.Clean(it.Title), "since "+sinceText(it.Since, rd.Now))
 			}
 			if err := t.Render(rd.W, "  "); err != nil {
 				return err
@@ -239,7 +238,7 @@ func membersText(members []string, sep string) string {
 	}
 	out := make([]string, len(members))
 	for i, m := range members {
-		out[i] = printable(m)
+		out[i] = ui.Clean(m)
 	}
 	return strings.Join(out, sep)
 }
@@ -266,37 +265,14 @@ func (f *Factory) writeWaitingSummary(rd ui.Renderer, r *release.Release, role s
 				oldest = it.Since
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%s (%s) for %s since %s", rd.Theme.Role(printable(rw.Name)),
+		parts = append(parts, fmt.Sprintf("%s (%s) for %s since %s", rd.Theme.Role(ui.Clean(rw.Name)),
 			membersText(rw.Members, ", "), strings.Join(ids, ", "), sinceText(oldest, rd.Now)))
 	}
-	_, err = fmt.Fprintf(rd.W, "\nwaiting on: %s\n", strings.Join(parts, "; "))
+	_, err = fmt.Fprintf(rd.W, "\n%s\n", rd.Line("waiting on: "+strings.Join(parts, "; ")))
 	return err
 }
 
 // sinceText is how long ago t was, for "since 2h": ui.Ago without "ago".
 func sinceText(t, now time.Time) string {
 	return strings.TrimSuffix(ui.Ago(now.Sub(t)), " ago")
-}
-
-// printable escapes the control characters (and line separators) of text
-// that came from a file or a person, so that it cannot forge a line, a
-// field or a terminal escape (SPEC §10).
-func printable(s string) string {
-	if !strings.ContainsFunc(s, unprintable) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if !unprintable(r) {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRune(r)
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
-}
-
-func unprintable(r rune) bool {
-	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -341,18 +342,35 @@ func TestGateSeveralInProgress(t *testing.T) {
 	}
 }
 
-func TestPrintable(t *testing.T) {
-	for in, want := range map[string]string{
-		"carol":              "carol",
-		"QA/Test Engineer":   "QA/Test Engineer",
-		"eve\x1b[31m":        `eve\x1b[31m`,
-		"a\nb\tc\rd":         `a\nb\tc\rd`,
-		"x\u2028y\u0085z":    `x\u2028y\u0085z`,
-		"Zoë ✓":              "Zoë ✓",
-		"::error::x\n::warn": `::error::x\n::warn`,
+var sgr = regexp.MustCompile("\x1b\\[[0-9;:]*m")
+
+// TestPendingColor: on a colour terminal the text is the plain one,
+// styled.
+func TestPendingColor(t *testing.T) {
+	fx := newPendingFixture(t)
+	for _, tc := range []struct {
+		golden string
+		run    func() error
+	}{
+		{"TestPendingText-all-tty", func() error { return runPending(&PendingOptions{F: fx.f, All: true}) }},
+		{"TestStatusWaitingSummary-tty", func() error {
+			fx.f.Flags.Release = "v1.4.0"
+			return runStatus(&StatusOptions{F: fx.f})
+		}},
+		{"TestListGate-tty", func() error { return runList(fx.f, false) }},
 	} {
-		if got := printable(in); got != want {
-			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		fx.f.IO.SetColor(true)
+		got := fx.run(t, true, tc.run)
+		fx.f.IO.SetColor(false)
+		if !sgr.MatchString(got) {
+			t.Errorf("%s: no colour on a colour terminal:\n%s", tc.golden, got)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata", tc.golden+".golden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain := sgr.ReplaceAllString(got, ""); plain != string(want) {
+			t.Errorf("%s in colour, unstyled:\n%s\nwant\n%s", tc.golden, plain, want)
 		}
 	}
 }

@@ -21,6 +21,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root := newRootCmd(f)
 	addAllCommands(f, root)
 	onceFlags(root)
+	registerCompletions(f, root)
 	return root
 }
 
@@ -38,11 +39,13 @@ func NewRootCmdFor(f *Factory, args []string) *cobra.Command {
 			root.CompletionOptions.DisableDefaultCmd = true
 			root.AddCommand(withGroup(c.build(f), c.group))
 			onceFlags(root)
+			registerCompletions(f, root)
 			return root
 		}
 	}
 	addAllCommands(f, root)
 	onceFlags(root)
+	registerCompletions(f, root)
 	return root
 }
 
@@ -264,12 +267,15 @@ type onceValue struct {
 	pflag.Value
 	name string
 	set  bool
+	last string
 }
 
+// Set takes the first value, and the same value again (cobra's __complete
+// parses a command line twice), but not another one.
 func (v *onceValue) Set(s string) error {
-	if v.set {
+	if v.set && s != v.last {
 		return fmt.Errorf("--%s given twice; it takes one value", v.name)
 	}
-	v.set = true
+	v.set, v.last = true, s
 	return v.Value.Set(s)
 }

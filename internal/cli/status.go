@@ -37,7 +37,8 @@ func (f *Factory) renderer() (ui.Renderer, error) {
 	if err != nil {
 		return ui.Renderer{}, err
 	}
-	return ui.Renderer{W: f.IO.Out, Theme: f.Theme(), TTY: f.IO.IsStdoutTTY(), Now: f.Now(), RoleName: cfg.RoleName}, nil
+	return ui.Renderer{W: f.IO.Out, Theme: f.Theme(), TTY: f.IO.IsStdoutTTY(), Now: f.Now(), RoleName: cfg.RoleName,
+		Width: f.IO.TerminalWidth()}, nil
 }
 
 // StatusOptions are the flags of `status`.
@@ -213,9 +214,13 @@ func runNext(o *NextOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "nothing for %s to act on in %s now\n", f.Actor(), r.Meta.ID)
 		return nil
 	}
-	t := &ui.Table{TTY: rd.TTY}
+	t := rd.Table()
 	for _, it := range items {
-		t.Row(rd.Theme.StateMark(it.State)+" "+it.ID, it.Title, "as "+rd.Roles(it.PendingRoles))
+		if !rd.TTY { // item, state, the role ids to sign as, title
+			t.Row(it.ID, it.State, rd.Roles(it.PendingRoles), ui.Clean(it.Title))
+			continue
+		}
+		t.Row(rd.Theme.StateMark(it.State)+" "+it.ID, ui.Clean(it.Title), "as "+rd.Roles(it.PendingRoles))
 	}
 	if rd.TTY {
 		fmt.Fprintf(f.IO.Out, "%s: what %s can act on now\n", rd.Theme.Heading(r.Meta.ID), f.Actor())

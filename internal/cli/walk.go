@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"slices"
 	"sort"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -231,86 +230,13 @@ func (w *walker) summary() error {
 	if err != nil {
 		return err
 	}
-	out, th := f.IO.Out, rd.Theme
-	fmt.Fprintf(out, "\n%s  walk by %s\n", th.Heading(r.Meta.ID), f.Actor())
-	t := &ui.Table{TTY: rd.TTY}
-	for _, e := range w.recorded {
-		switch e.Kind {
-		case release.EventSign:
-			t.Row(th.StateMark(release.StateDone)+" "+e.Item, "signed as "+rd.Roles([]string{e.Role}), walkDetail(e.Note, e.Evidence))
-		case release.EventWaive:
-			t.Row(th.StateMark(release.StateWaived)+" "+e.Item, "waived as "+rd.Roles([]string{e.Role}), e.Reason)
-		}
+	skipped := make([]string, 0, len(w.skipped))
+	for id := range w.skipped {
+		skipped = append(skipped, id)
 	}
-	if t.Len() == 0 {
-		fmt.Fprintln(out, "recorded: nothing")
-	} else {
-		fmt.Fprintf(out, "recorded: %d\n", t.Len())
-		if err := t.Render(out, "  "); err != nil {
-			return err
-		}
-	}
-	if len(w.skipped) > 0 {
-		skipped := make([]string, 0, len(w.skipped))
-		for id := range w.skipped {
-			skipped = append(skipped, id)
-		}
-		sort.Strings(skipped)
-		fmt.Fprintf(out, "skipped: %s\n", strings.Join(skipped, ", "))
-	}
-	return w.stillOpen(rd, r)
-}
-
-func walkDetail(note string, evidence []string) string {
-	parts := []string{}
-	if note != "" {
-		parts = append(parts, note)
-	}
-	return strings.Join(append(parts, evidence...), "; ")
-}
-
-// stillOpen lists the phases with open items and, per role, the items that
-// can be acted on now and wait for it.
-func (w *walker) stillOpen(rd ui.Renderer, r *release.Release) error {
-	out, th := w.f.IO.Out, rd.Theme
-	v := r.Evaluate(w.f.policy())
-	if v.Complete {
-		fmt.Fprintf(out, "still open: nothing; every item is done or waived (run `octorelease finish`)\n")
-		return nil
-	}
-	var waiting []string
-	byRole := map[string][]string{}
-	for _, p := range v.Phases {
-		open := 0
-		for _, it := range p.Items {
-			if it.Finished() {
-				continue
-			}
-			open++
-			if it.State != release.StatePending {
-				continue
-			}
-			for _, role := range it.PendingRoles {
-				if _, ok := byRole[role]; !ok {
-					waiting = append(waiting, role)
-				}
-				byRole[role] = append(byRole[role], it.ID)
-			}
-		}
-		if open > 0 {
-			fmt.Fprintf(out, "still open: %s  %d of %d items  %s\n", th.Heading(p.Title), open, len(p.Items),
-				th.Progress(len(p.Items)-open, len(p.Items), rd.TTY))
-		}
-	}
-	if len(waiting) == 0 {
-		return nil
-	}
-	fmt.Fprintln(out, "waiting on:")
-	t := &ui.Table{TTY: rd.TTY}
-	for _, role := range waiting {
-		t.Row(rd.Roles([]string{role}), strings.Join(byRole[role], ", "))
-	}
-	return t.Render(out, "  ")
+	sort.Strings(skipped)
+	return rd.WalkSummary(ui.WalkSummary{Release: r.Meta.ID, Actor: f.Actor(), Recorded: w.recorded,
+		Skipped: skipped, View: r.Evaluate(f.policy())})
 }
 
 // promptType asks for the type of a release that has no earlier release to

@@ -74,3 +74,48 @@ func TestBufferedOutKeepsOrderWithErrOut(t *testing.T) {
 		t.Errorf("Flush of unbuffered streams: %v", err)
 	}
 }
+
+// The width tables fit: SetWidth, then COLUMNS (a positive number), then
+// the terminal's size, then DefaultWidth.
+func TestTerminalWidth(t *testing.T) {
+	env := func(columns string) func(string) string {
+		return func(k string) string {
+			if k == "COLUMNS" {
+				return columns
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		columns string
+		set     int
+		want    int
+	}{
+		{"", 0, DefaultWidth},
+		{"100", 0, 100},
+		{" 200 ", 0, 200},
+		{"0", 0, DefaultWidth},
+		{"-5", 0, DefaultWidth},
+		{"wide", 0, DefaultWidth},
+		{"100", 120, 120},
+	} {
+		s := &IOStreams{stdoutFd: -1, stderrFd: -1, getenv: env(tc.columns)}
+		s.SetWidth(tc.set)
+		if got := s.TerminalWidth(); got != tc.want {
+			t.Errorf("COLUMNS=%q SetWidth(%d): TerminalWidth = %d, want %d", tc.columns, tc.set, got, tc.want)
+		}
+		if got := s.StderrWidth(); got != tc.want {
+			t.Errorf("COLUMNS=%q SetWidth(%d): StderrWidth = %d, want %d", tc.columns, tc.set, got, tc.want)
+		}
+	}
+	s, _, _, _ := Test()
+	if w := s.TerminalWidth(); w != 0 {
+		t.Errorf("test streams: width %d, want 0 (no limit)", w)
+	}
+	if s.SetWidth(100); s.TerminalWidth() != 100 {
+		t.Errorf("test streams after SetWidth(100): width %d", s.TerminalWidth())
+	}
+	if w := System(func(string) string { return "" }).TerminalWidth(); w <= 0 {
+		t.Errorf("process streams: width %d, want a width", w)
+	}
+}

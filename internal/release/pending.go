@@ -73,75 +73,143 @@ func (r *Release) ActionableSince(pol Policy) map[string]time.Time {
 // actionableSince derives ActionableSince from the events; full is the
 // view of all of them.
 //
-// An item's state depends only on its own sign-offs and on whether its
-// blockers (the items of earlier phases and its needs) are done or
-// waived, and those change only at sign, waive and revoke events (a
-// force is followed by its sign; a retarget records revokes). So the
-// state of item X can only change at the events that touch X or one of
-// its blockers: X's "relevant" events. Walking the relevant events of
-// the pending items backwards, the view just before each one is
-// evaluated (once, for every item it is relevant to): the first, going
-// back, before which X was not pending is the event X became actionable
-// at. An item no such event is found for has been pending since the
-// start; one with no relevant event at all (a first-phase item without
-// needs or sign-offs) costs no evaluation.
+// A pending item X is pending from the event after which X has been
+// unfinished (neither done nor waived) and its blockers (every item of the
+// earlier phases, and its needs) have been finished, whichever of those
+// events comes later in view order; the start when there is none. So
+// since(X) is the latest of: when X was last reopened, when its phase's
+// predecessor last became complete, when each need was last finished.
 //
-// Replaying Evaluate over every prefix would cost one evaluation per
-// event; this usually costs a few (the event that completed the previous
-// phase and the item's own partial sign-offs), and at most one per sign,
-// waive or revoke event.
+// Finishing is a matter of an item's own sign, waive and revoke events.
+// Without a revoke touching the item it is monotone: a sign-off's conflicts
+// are judged against the ones before it, so one counted in the full view
+// counted from its event on, and the event that finished it is found in
+// the full view's sign-offs, and an unfinished item never was finished.
+// Only an item some revoke touches needs the views before its events;
+// those are evaluated, walking its events back, and shared between items.
+// The usual cost is one evaluation and a pass over the events.
 func (r *Release) actionableSince(full View, pol Policy) map[string]time.Time {
-	start := r.Meta.CreatedAt
-	if len(r.Events) > 0 && r.Events[0].Kind == EventStart {
-		start = r.Events[0].At
+	w := sinceWalk{r: r, pol: pol, pos: positions(r.Events), changes: map[string][]int{},
+		touched: map[string]bool{}, prefix: map[int]View{}, finishedAt: map[string]int{}}
+	for i, items := range r.touchedItems() {
+		for _, id := range items {
+			w.changes[id] = append(w.changes[id], i)
+			if r.Events[i].Kind == EventRevoke {
+				w.touched[id] = true
+			}
+		}
 	}
-	touches := r.touchedItems()
-	// relevant[X]: the items whose events may change X's state.
-	relevant := map[string]map[string]bool{}
-	var earlier []string // items of the phases before the current one
+	for _, idx := range w.changes {
+		slices.Sort(idx)
+	}
+	out := map[string]time.Time{}
+	earlier := 0 // event after which every item of the phases so far has been finished
 	for _, p := range full.Phases {
 		for _, it := range p.Items {
 			if it.State != StatePending {
 				continue
 			}
-			set := map[string]bool{it.ID: true}
-			for _, b := range earlier {
-				set[b] = true
-			}
+			at := max(earlier, w.reopenedAt(it.ID))
 			for _, n := range it.Needs {
-				set[n] = true
+				nv, _ := full.Item(n)
+				at = max(at, w.finished(nv))
 			}
-			relevant[it.ID] = set
+			out[it.ID] = r.Meta.CreatedAt // no event at all: not a stored release
+			if at < len(r.Events) {
+				out[it.ID] = r.Events[at].At
+			}
+		}
+		if !p.Complete {
+			break // every later item is blocked
 		}
 		for _, it := range p.Items {
-			earlier = append(earlier, it.ID)
+			earlier = max(earlier, w.finished(it))
 		}
 	}
-	since := make(map[string]time.Time, len(relevant))
-	for id := range relevant {
-		since[id] = start
+	return out
+}
+
+// sinceWalk answers, by event index (0 is the start), when items were last
+// finished or reopened.
+type sinceWalk struct {
+	r          *Release
+	pol        Policy
+	pos        map[string]int   // event hash → index
+	changes    map[string][]int // item → its sign, waive and revoke events, in order
+	touched    map[string]bool  // items a revoke touches
+	prefix     map[int]View     // n → the view of the first n events
+	finishedAt map[string]int
+}
+
+// finished is the event after which it, finished now, has been finished.
+func (w *sinceWalk) finished(it ItemView) int {
+	if at, ok := w.finishedAt[it.ID]; ok {
+		return at
 	}
-	open := len(relevant) // items whose time is not settled yet
-	for i := len(r.Events) - 1; i > 0 && open > 0; i-- {
-		var waiting []string // unsettled items event i is relevant to
-		for id, set := range relevant {
-			if set != nil && slices.ContainsFunc(touches[i], func(t string) bool { return set[t] }) {
-				waiting = append(waiting, id)
+	at, ok := 0, false
+	if !w.touched[it.ID] {
+		at, ok = w.firstFinished(it)
+	}
+	if !ok {
+		at = w.lastChange(it.ID, func(iv ItemView) bool { return !iv.Finished() })
+	}
+	w.finishedAt[it.ID] = at
+	return at
+}
+
+// reopenedAt is the event after which id, unfinished now, has been
+// unfinished: the start unless a revoke touches it.
+func (w *sinceWalk) reopenedAt(id string) int {
+	if !w.touched[id] {
+		return 0
+	}
+	return w.lastChange(id, ItemView.Finished)
+}
+
+// firstFinished replays the counted sign-offs of it, which no revoke
+// touches, to the one that finished it (as itemView decides finished).
+func (w *sinceWalk) firstFinished(it ItemView) (int, bool) {
+	counted := map[string]int{}
+	complete := func() bool {
+		for _, role := range it.Roles {
+			if counted[role] < it.Quorum(role) {
+				return false
 			}
 		}
-		if len(waiting) == 0 {
+		return true
+	}
+	if complete() {
+		return 0, true
+	}
+	for _, s := range it.Signoffs {
+		if !s.Counted {
 			continue
 		}
-		before := (&Release{Header: r.Header, Events: r.Events[:i]}).Evaluate(pol)
-		for _, id := range waiting {
-			if it, ok := before.Item(id); !ok || it.State != StatePending {
-				since[id] = r.Events[i].At
-				relevant[id] = nil // settled
-				open--
-			}
+		counted[s.Role]++
+		if s.Kind == EventWaive || complete() {
+			i, ok := w.pos[s.Event]
+			return i, ok
 		}
 	}
-	return since
+	return 0, false
+}
+
+// lastChange walks id's events back to the latest one before which
+// was(id's view) held, and returns its index; 0 if it held at none.
+func (w *sinceWalk) lastChange(id string, was func(ItemView) bool) int {
+	idx := w.changes[id]
+	for k := len(idx) - 1; k >= 0; k-- {
+		n := idx[k]
+		v, ok := w.prefix[n]
+		if !ok {
+			v = (&Release{Header: w.r.Header, Events: w.r.Events[:n]}).Evaluate(w.pol)
+			w.prefix[n] = v
+		}
+		if iv, ok := v.Item(id); ok && was(iv) {
+			return n
+		}
+	}
+	return 0
 }
 
 // touchedItems maps the index of each sign, waive or revoke event to the

@@ -190,9 +190,14 @@ func TestWaitingMatchesPrefixReplay(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 1))
 	items := newTest(t).Checklist.ItemIDs()
 	actors := []string{"alice", "bob", "carol", "dev"}
-	moved := 0 // items actionable since an event after the start
-	for run := range 200 {
+	moved := 0                // items actionable since an event after the start
+	quorum := testChecklist() // b needs two qa sign-offs
+	quorum.Phases[0].Items[1].Approvals = map[string]int{"qa": 2}
+	for run := range 300 {
 		r := newTest(t)
+		if run%2 == 1 {
+			r = mustNew(t, testMeta(), quorum)
+		}
 		pol := []Policy{open, members, sod}[run%3]
 		for step := range 4 + rng.IntN(40) {
 			when := at(step + 1)
@@ -274,5 +279,56 @@ func TestWaitingMerged(t *testing.T) {
 	}
 	if !got["e"].Equal(at(4)) {
 		t.Errorf("e actionable since %v, want %v (the last sign-off of phase pre)", got["e"], at(4))
+	}
+}
+
+// BenchmarkWaiting is `pending` on a release whose last phase is open,
+// each of its items signed by one role of three: the walk goes back
+// through those sign-offs to the one that completed the phase before.
+func BenchmarkWaiting(b *testing.B) {
+	for _, scale := range benchSizes {
+		b.Run(sizeName(scale), func(b *testing.B) {
+			cl := benchChecklist(scale)
+			r := mustNew(b, Meta{ID: "v1.0.0", Version: "1.0.0", Type: "minor", CreatedAt: t0, CreatedBy: "rm"}, cl)
+			for pi, p := range cl.Phases {
+				roles := benchRoles
+				if pi == len(cl.Phases)-1 {
+					roles = benchRoles[:1]
+				}
+				for _, role := range roles {
+					for _, it := range p.Items {
+						mustSignAt(b, r, Policy{}, at(len(r.Events)), role+"@example.com", role, it.ID)
+					}
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := r.Waiting(Policy{}); len(w) != 2 {
+					b.Fatalf("waiting on %d roles, want 2", len(w))
+				}
+			}
+		})
+	}
+}
+
+// TestWaitingRevokeKeepsFinished: a revoke that leaves its item finished
+// (a second sign-off counts once the first is withdrawn) unblocks nothing
+// anew: the next phase stays actionable since the phase was completed.
+func TestWaitingRevokeKeepsFinished(t *testing.T) {
+	r := newTest(t)
+	mustSignAt(t, r, open, at(1), "dev", "", "a")
+	first := r.Events[len(r.Events)-1].Hash
+	mustSignAt(t, r, open, at(2), "carol", "qa", "b")
+	mustSignAt(t, r, open, at(3), "alice", "sre", "b")
+	passCheckAt(t, r, at(4), "c", true)
+	mustSignAt(t, r, open, at(5), "alice", "", "c")
+	craft(t, r, Event{Kind: EventSign, At: at(10), Actor: "dev", Role: "developer", Item: "a"}) // a duplicate, until…
+	craft(t, r, Event{Kind: EventRevoke, At: at(11), Actor: "dev", Role: "developer", Item: "a", Reason: "redo", Revokes: []string{first}})
+	if iv := itemState(t, r, "a"); iv.State != StateDone || !iv.Signoffs[0].At.Equal(at(10)) {
+		t.Fatalf("a after the revoke: %+v", iv)
+	}
+	wantSince(t, r, open, map[string]time.Time{"d": at(5), "e": at(5)})
+	if got, want := r.ActionableSince(open), naiveSince(r, open); !reflect.DeepEqual(got, want) {
+		t.Errorf("since = %v, the definition says %v", got, want)
 	}
 }

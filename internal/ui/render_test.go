@@ -121,6 +121,21 @@ func TestGateGolden(t *testing.T) {
 	}
 }
 
+// TestLogGolden: `log` in the four modes; on a pipe one line per event,
+// seq, time, actor, kind, item, role id and detail in their own fields.
+func TestLogGolden(t *testing.T) {
+	r := sample(t)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := renderer(&b, m.color, m.tty).Log(r.Events); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "log-"+m.name, b.String(), m.color)
+		})
+	}
+}
+
 // TestListGolden renders the rows `list` builds from ui's pieces: state
 // words, progress bars and times.
 func TestListGolden(t *testing.T) {

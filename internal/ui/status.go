@@ -9,17 +9,39 @@ import (
 	"github.com/octorelease/octorelease/internal/release"
 )
 
-// Renderer writes the text form of release data.
+// Renderer writes the text form of release data. Text that came from a
+// file or a person goes through Clean; on a pipe, roles are their ids and
+// rows are tab-separated (SPEC §10).
 type Renderer struct {
 	W        io.Writer
 	Theme    Theme
 	TTY      bool
 	Now      time.Time
 	RoleName func(id string) string
+	// Width is the terminal's width (iostreams' TerminalWidth): tables and
+	// long lines on a terminal are fitted to it. 0 means no limit.
+	Width int
 }
 
-// Roles renders role ids as styled display names.
+// Table is a table for this renderer's output: a terminal's fitted to its
+// width, or a pipe's.
+func (r Renderer) Table() *Table { return &Table{TTY: r.TTY, Width: r.Width} }
+
+// Line fits a line that is not a table row (a heading, a summary) to the
+// terminal's width, wrapping it; on a pipe it is left whole.
+func (r Renderer) Line(s string) string {
+	if !r.TTY {
+		return s
+	}
+	return fitLine(s, r.Width)
+}
+
+// Roles renders role ids for a table cell: styled display names on a
+// terminal; on a pipe the ids, separated by commas (a field of ids).
 func (r Renderer) Roles(ids []string) string {
+	if !r.TTY {
+		return roleIDs(ids)
+	}
 	var b strings.Builder
 	b.Grow(32 * len(ids))
 	r.writeRoles(&b, ids)
@@ -38,24 +60,49 @@ func (r Renderer) writeRoles(w textWriter, ids []string) {
 		if i > 0 {
 			w.WriteString(", ")
 		}
-		w.WriteString(r.Theme.Role(r.RoleName(id)))
+		w.WriteString(r.role(id))
+	}
+}
+
+// role is a role as shown: its styled display name on a terminal, its id on
+// a pipe.
+func (r Renderer) role(id string) string {
+	if !r.TTY {
+		return Clean(id)
+	}
+	return r.Theme.Role(Clean(r.RoleName(id)))
+}
+
+// roleIDs is a pipe's roles column: ids separated by commas.
+func roleIDs(ids []string) string {
+	var b strings.Builder
+	writeRoleIDs(&b, ids)
+	return b.String()
+}
+
+func writeRoleIDs(w textWriter, ids []string) {
+	for i, id := range ids {
+		if i > 0 {
+			w.WriteString(",")
+		}
+		w.WriteString(Clean(id))
 	}
 }
 
 // ReleaseLine is the one-line header of a release.
 func (r Renderer) ReleaseLine(rel *release.Release) string {
 	m := rel.Meta
-	parts := []string{r.Theme.Heading(m.ID), m.Type, r.Theme.State(rel.Status()),
-		"started by " + m.CreatedBy + " " + Time(m.CreatedAt, r.Now, r.TTY)}
+	parts := []string{r.Theme.Heading(Clean(m.ID)), Clean(m.Type), r.Theme.State(rel.Status()),
+		"started by " + Clean(m.CreatedBy) + " " + Time(m.CreatedAt, r.Now, r.TTY)}
 	if m.Parent != "" {
-		parts = append(parts, "incident of "+m.Parent)
+		parts = append(parts, "incident of "+Clean(m.Parent))
 	}
-	if c := rel.Commit(); c != "" {
+	if c := Clean(rel.Commit()); c != "" {
 		parts = append(parts, "commit "+c[:min(12, len(c))])
 	}
-	line := strings.Join(parts, "  ")
+	line := r.Line(strings.Join(parts, "  "))
 	if m.Summary != "" {
-		line += "\n" + m.Summary
+		line += "\n" + r.Line(Clean(m.Summary))
 	}
 	return line
 }
@@ -66,21 +113,21 @@ func (r Renderer) ReleaseLine(rel *release.Release) string {
 func (r Renderer) Status(rel *release.Release, full, v release.View, incidents []string) error {
 	fmt.Fprintln(r.W, r.ReleaseLine(rel))
 	if len(incidents) > 0 {
-		fmt.Fprintf(r.W, "incidents: %s\n", strings.Join(incidents, ", "))
+		fmt.Fprintln(r.W, r.Line("incidents: "+Clean(strings.Join(incidents, ", "))))
 	}
 	for _, p := range v.Phases {
 		if len(p.Items) == 0 {
 			continue
 		}
 		done, total := phaseProgress(full, p)
-		fmt.Fprintf(r.W, "\n%s  %s\n", r.Theme.Heading(p.Title), r.Theme.Progress(done, total, r.TTY))
+		fmt.Fprintf(r.W, "\n%s\n", r.Line(r.Theme.Heading(Clean(p.Title))+"  "+r.Theme.Progress(done, total, r.TTY)))
 		if !r.TTY {
 			if err := r.pipeRows(p.Items); err != nil {
 				return err
 			}
 			continue
 		}
-		t := &Table{TTY: true}
+		t := r.Table()
 		for _, it := range p.Items {
 			t.Row(r.itemCells(it)...)
 		}
@@ -91,20 +138,19 @@ func (r Renderer) Status(rel *release.Release, full, v release.View, incidents [
 	return nil
 }
 
-// pipeRows writes items as Table writes them on a pipe (cells separated by
-// tabs), straight to the output: a large release would otherwise build,
-// and a fresh process fault in, every cell of thousands of rows first.
+// pipeRows writes items as Table writes them on a pipe, one line each of
+// tab-separated fields: item id, state, role ids (comma-separated), detail
+// (SPEC §10). They go straight to the output: a large release would
+// otherwise build, and a fresh process fault in, every cell of thousands of
+// rows first.
 func (r Renderer) pipeRows(items []release.ItemView) error {
 	w := pipeOut(r.W)
 	for _, it := range items {
-		mark, state := r.itemState(it)
-		w.WriteString(mark)
-		w.WriteString(" ")
-		w.WriteString(it.ID)
+		w.WriteString(Clean(it.ID))
 		w.WriteString("\t")
-		w.WriteString(state)
+		w.WriteString(r.Theme.State(it.State))
 		w.WriteString("\t")
-		r.writeRoles(w, it.Roles)
+		writeRoleIDs(w, it.Roles)
 		w.WriteString("\t")
 		r.writeDetail(w, it)
 		w.WriteString("\n")
@@ -135,7 +181,7 @@ func (r Renderer) itemCells(it release.ItemView) []string {
 	var detail strings.Builder
 	detail.Grow(64 * (len(it.Signoffs) + 1))
 	r.writeDetail(&detail, it)
-	return []string{mark + " " + it.ID, state, r.Roles(it.Roles), detail.String()}
+	return []string{mark + " " + Clean(it.ID), state, r.Roles(it.Roles), detail.String()}
 }
 
 // itemState is an item's mark and state, forced or not.
@@ -161,19 +207,26 @@ func (r Renderer) writeDetail(w textWriter, it release.ItemView) {
 		if s.Kind == release.EventWaive {
 			w.WriteString("waived by ")
 		}
-		w.WriteString(s.By)
+		w.WriteString(Clean(s.By))
 		w.WriteString(" (")
-		w.WriteString(r.RoleName(s.Role))
+		if r.TTY {
+			w.WriteString(Clean(r.RoleName(s.Role)))
+		} else {
+			w.WriteString(Clean(s.Role))
+		}
 		w.WriteString(")")
 		if s.Kind == release.EventWaive {
 			w.WriteString(": ")
-			w.WriteString(s.Reason)
+			w.WriteString(Clean(s.Reason))
 		}
 		w.WriteString(" ")
 		writeTime(w, s.At, r.Now, r.TTY)
+		if s.Forced && !r.TTY { // a terminal marks the item, a pipe's state column is the state alone
+			w.WriteString(" forced")
+		}
 		if !s.Counted {
 			w.WriteString(" ")
-			w.WriteString(r.Theme.Failed("not counted: " + s.Conflict))
+			w.WriteString(r.Theme.Failed("not counted: " + Clean(s.Conflict)))
 		}
 	}
 	if c := it.LatestCheck; c != nil {
@@ -194,7 +247,7 @@ func (r Renderer) writeDetail(w textWriter, it release.ItemView) {
 		r.writeRoles(w, it.PendingRoles)
 	case release.StateBlocked:
 		sep()
-		w.WriteString(r.Theme.Muted("blocked by " + strings.Join(it.Blockers, ", ")))
+		w.WriteString(r.Theme.Muted("blocked by " + Clean(strings.Join(it.Blockers, ", "))))
 	}
 }
 
@@ -205,19 +258,23 @@ func (r Renderer) Gate(g release.GateResult) error {
 		scope = "phase " + g.Phase + " and earlier"
 	}
 	if g.Passed {
-		fmt.Fprintf(r.W, "%s gate passed for %s (%s): %d items done or waived\n",
-			r.Theme.Done("✓"), g.Release, scope, len(g.Items))
+		fmt.Fprintln(r.W, r.Line(fmt.Sprintf("%s gate passed for %s (%s): %d items done or waived",
+			r.Theme.Done("✓"), Clean(g.Release), Clean(scope), len(g.Items))))
 	} else {
-		fmt.Fprintf(r.W, "%s gate not passed for %s (%s): %d of %d items blocking\n",
-			r.Theme.Failed("✗"), g.Release, scope, len(g.Blockers), len(g.Items))
-		t := &Table{TTY: r.TTY}
+		fmt.Fprintln(r.W, r.Line(fmt.Sprintf("%s gate not passed for %s (%s): %d of %d items blocking",
+			r.Theme.Failed("✗"), Clean(g.Release), Clean(scope), len(g.Blockers), len(g.Items))))
+		// On a pipe: item, phase, reason, the role ids waited on, title.
+		t := r.Table()
 		for _, b := range g.Blockers {
-			// A done item whose latest check failed waits on no role.
-			waiting := "no sign-off missing"
-			if len(b.PendingRoles) > 0 {
-				waiting = "waiting on " + r.Roles(b.PendingRoles)
+			waiting := roleIDs(b.PendingRoles)
+			if r.TTY {
+				// A done item whose latest check failed waits on no role.
+				waiting = "no sign-off missing"
+				if len(b.PendingRoles) > 0 {
+					waiting = "waiting on " + r.Roles(b.PendingRoles)
+				}
 			}
-			t.Row(b.Item, b.Phase, r.Theme.Failed(b.Reason), waiting, b.Title)
+			t.Row(Clean(b.Item), Clean(b.Phase), r.Theme.Failed(b.Reason), waiting, Clean(b.Title))
 		}
 		if err := t.Render(r.W, "  "); err != nil {
 			return err
@@ -227,9 +284,9 @@ func (r Renderer) Gate(g release.GateResult) error {
 		if it.State == release.StateWaived {
 			reason := ""
 			if len(it.Signoffs) > 0 {
-				reason = ": " + it.Signoffs[0].Reason
+				reason = ": " + Clean(it.Signoffs[0].Reason)
 			}
-			fmt.Fprintf(r.W, "  %s %s waived%s\n", r.Theme.StateMark("waived"), it.ID, reason)
+			fmt.Fprintln(r.W, r.Line(fmt.Sprintf("  %s %s waived%s", r.Theme.StateMark("waived"), Clean(it.ID), reason)))
 		}
 	}
 	return nil

@@ -1,7 +1,9 @@
-// Package ui holds octorelease's text styles, named by meaning, and the small
-// table and time helpers that the commands' renderers share. Styles are
-// applied only when iostreams decided on colour; nothing here queries the
-// terminal.
+// Package ui holds octorelease's text styles, named by meaning, and the
+// renderers and the small table, time and escaping helpers that the
+// commands share (SPEC §10). Styles are applied only when iostreams decided
+// on colour; tables on a terminal fit the width iostreams read; on a pipe
+// they are tab-separated rows of ids; text from files and people goes
+// through Clean. Nothing here queries the terminal.
 package ui
 
 import (
@@ -131,63 +133,6 @@ func (t Theme) State(state string) string {
 	return state
 }
 
-// Table lays out rows: aligned columns for a terminal, tab-separated plain
-// rows for a pipe.
-type Table struct {
-	TTY  bool
-	rows [][]string
-}
-
-// Row adds a row of (possibly styled) cells.
-func (t *Table) Row(cells ...string) { t.rows = append(t.rows, cells) }
-
-// Len is the number of rows.
-func (t *Table) Len() int { return len(t.rows) }
-
-// Render writes the table with the given indent (terminal only).
-func (t *Table) Render(w io.Writer, indent string) error {
-	if !t.TTY {
-		// Cell by cell: a joined line per row would be one more copy of
-		// every row.
-		bw := pipeOut(w)
-		for _, r := range t.rows {
-			for i, c := range r {
-				if i > 0 {
-					bw.WriteString("\t")
-				}
-				bw.WriteString(c)
-			}
-			bw.WriteString("\n")
-		}
-		return pipeDone(bw, w)
-	}
-	var widths []int                         // per column
-	cellWidths := make([][]int, len(t.rows)) // per cell: measuring styled text is not cheap
-	for ri, r := range t.rows {
-		cellWidths[ri] = make([]int, len(r))
-		for i, c := range r {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			cellWidths[ri][i] = width(c)
-			widths[i] = max(widths[i], cellWidths[ri][i])
-		}
-	}
-	var b strings.Builder
-	for ri, r := range t.rows {
-		b.WriteString(indent)
-		for i, c := range r {
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-cellWidths[ri][i]+2))
-			}
-		}
-		b.WriteString("\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 // pipeOut is where rows on a pipe are written: w itself when it is
 // buffered already (iostreams buffers stdout on a pipe), else a buffer over
 // it. End with pipeDone.
@@ -203,15 +148,23 @@ func pipeDone(bw *bufio.Writer, w io.Writer) error {
 	return err
 }
 
-// width is the number of columns c takes on a terminal: its length when it
-// is plain printable ASCII (no escapes), else lipgloss's measure.
+// width is the number of columns c takes on a terminal: counted here when
+// it is printable ASCII and the Theme's SGR sequences (most cells, and the
+// words of a cell being wrapped), else lipgloss's measure.
 func width(c string) int {
-	for i := 0; i < len(c); i++ {
-		if c[i] < ' ' || c[i] > '~' {
+	n := 0
+	for i := 0; i < len(c); {
+		switch b := c[i]; {
+		case b >= ' ' && b <= '~':
+			n++
+			i++
+		case b == 0x1b && sgrLen(c[i:]) > 0:
+			i += sgrLen(c[i:])
+		default:
 			return lipgloss.Width(c)
 		}
 	}
-	return len(c)
+	return n
 }
 
 // Time renders a moment: relative on a terminal, RFC 3339 on a pipe.
