@@ -218,7 +218,7 @@ func TestBinaryNotifies(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"start", "1.0.0", "--type", "tiny", "--no-walk"}, 0, nil},
+		{[]string{"start", "1.0.0", "--type", "tiny", "--no-walk"}, 0, []string{"waiting v1.0.0"}},
 		{[]string{"gate", "--phase", "pre", "-o", "json"}, 3, []string{"gate-blocked v1.0.0"}},
 		{[]string{"sign", "notes", "--role", "developer"}, 0, nil},
 		{[]string{"sign", "qa-signoff", "--role", "qa"}, 0, []string{"waiting v1.0.0", "phase-complete v1.0.0"}},
