@@ -32,7 +32,7 @@ database with backend: postgres) into DIR, as format-2 state folders exactly
 as the file backend keeps them: DIR/<id>/release.json and one file per event.
 
 Nothing is converted: every header and event keeps its bytes, so every hash
-and signature survives, and ` + "`octorelease --state-dir DIR audit verify --all`" + `
+and signature survives, and ` + "`OCTORELEASE_BACKEND=file octorelease --state-dir DIR audit verify --all`" + `
 verifies the copy. Running it again adds only the events DIR lacks; a release
 that DIR holds with another header (another release of the same id) is
 refused and nothing of it is written.`,
