@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/octorelease/octorelease/internal/app.Version=$(VERSION)
 BIN      := bin/octorelease
 
-.PHONY: build install test fmt vet bench stress demo clean
+.PHONY: build install test fmt vet bench stress demo walk clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/octorelease
@@ -42,7 +42,12 @@ bench:
 stress:
 	FUZZTIME=$(or $(FUZZTIME),2m) GO=$(GO) ./scripts/stress.sh
 
-# The main job: a whole release walked through with the embedded checklists.
+# The main job: a release walked through interactively with the embedded
+# checklists, in a scratch folder (on a terminal; else the scripted demo).
+walk: build
+	./scripts/walk.sh
+
+# The same release scripted: six people sign their roles, gate, finish.
 demo: build
 	./scripts/demo.sh
 

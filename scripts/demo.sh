@@ -8,7 +8,8 @@ bin="$root/bin/octorelease"
 [ -x "$bin" ] || (cd "$root" && make -s build)
 work=${1:-$(mktemp -d)}
 mkdir -p "$work" && cd "$work"
-o() { echo "\$ octorelease $*" >&2; "$bin" "$@"; }
+# Each command is printed quoted, ready to copy and paste.
+o() { { printf '$ octorelease'; printf ' %q' "$@"; printf '\n'; } >&2; "$bin" "$@"; }
 
 o start 1.4.0 --as jo@example.com --type minor --summary "Faster search and CSV export" --no-walk
 echo >&2

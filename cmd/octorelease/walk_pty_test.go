@@ -300,10 +300,10 @@ func TestWalkPTYSignWaiveQuit(t *testing.T) {
 	dir := preReleaseButSRE(t)
 	tm := startPTY(t, dir, "sam", "walk", "--role", "sre")
 
-	tm.expect("rollback-plan (1 of 2)")
+	tm.expect("rollback-plan (5 of 7)")
 	tm.keys(keyEnter) // Sign
 
-	tm.expect("capacity (1 of 1)")
+	tm.expect("capacity (7 of 7)")
 	tm.keys(keyDown, keyEnter) // Sign with a note or evidence
 	tm.expect("Note")
 	tm.text("headroom 40%")
@@ -312,7 +312,7 @@ func TestWalkPTYSignWaiveQuit(t *testing.T) {
 	tm.keys(keyEnter)
 
 	// The pre-release gate passed: the deployment phase opens in the same walk.
-	tm.expect("Deployment checklist · backup (1 of 2)")
+	tm.expect("Deployment checklist · backup (2 of 8)")
 	tm.keys(keyDown, keyDown, keyEnter) // Waive
 	tm.expect("Why is backup waived?")
 	tm.keys(keyEnter) // empty reason is refused
@@ -320,7 +320,7 @@ func TestWalkPTYSignWaiveQuit(t *testing.T) {
 	tm.text("stateless service")
 	tm.keys(keyEnter)
 
-	tm.expect("staging-deploy (1 of 1)")
+	tm.expect("staging-deploy (3 of 8)")
 	tm.keys(keyLast, keyEnter) // Quit the walk
 
 	tm.expect("recorded: 3")
@@ -366,9 +366,9 @@ func TestWalkPTYSignWaiveQuit(t *testing.T) {
 func TestWalkPTYCtrlCKeepsAnswers(t *testing.T) {
 	dir := preReleaseButSRE(t)
 	tm := startPTY(t, dir, "sam", "walk", "--role", "sre")
-	tm.expect("rollback-plan (1 of 2)")
+	tm.expect("rollback-plan (5 of 7)")
 	tm.keys(keyEnter)
-	tm.expect("capacity (1 of 1)")
+	tm.expect("capacity (7 of 7)")
 	tm.keys(keyCtrlC)
 	tm.expect("walk interrupted")
 	if code := tm.wait(); code != 130 {
@@ -387,12 +387,12 @@ func TestStartPTYAsksTypeAndWalks(t *testing.T) {
 	dir := t.TempDir()
 	tm := startPTY(t, dir, "rm", "start", "2.0.0")
 	tm.expect("What type of release is 2.0.0?")
-	tm.keys(keyDown, keyDown, keyEnter) // major
+	tm.keys(keyDown, keyEnter) // major: the prompt starts on minor
 	tm.expect("opened release v2.0.0 (major)")
 	tm.expect("Pre-release requirements")
 	tm.expect("acceptance-criteria (1 of ")
 	tm.keys(keyEnter) // sign the first item
-	tm.expect("ci-security-scans (1 of ")
+	tm.expect("ci-security-scans (2 of ")
 	tm.keys(keyLast, keyEnter)
 	tm.expect("recorded: 1")
 	if code := tm.wait(); code != 0 {

@@ -147,7 +147,7 @@ func renderChecklistMarkdown(f *Factory, cl *checklist.Checklist) error {
 			if note != "" {
 				note = " (" + note + ")"
 			}
-			fmt.Fprintf(w, "- [ ] %s — %s%s\n", it.Title, strings.Join(roles, " and "), note)
+			fmt.Fprintf(w, "- [ ] `%s` %s — %s%s\n", it.ID, it.Title, strings.Join(roles, " and "), note)
 		}
 	}
 	return nil

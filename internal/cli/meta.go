@@ -66,7 +66,7 @@ sign now), role ids, release ids, phase ids, checklist names and output formats.
 	}
 }
 
-const exitCodesHelp = `octorelease exits with one of these codes (SPEC §9):
+const exitCodesHelp = `octorelease exits with one of these codes:
 
   0  success; the gate passed
   1  runtime failure: I/O, a state file that does not parse, a failed check,

@@ -169,14 +169,20 @@ func (w *walker) question(r *release.Release, items []release.ItemView) walk.Ite
 	for i, id := range it.PendingRoles {
 		roles[i] = walk.Role{ID: id, Name: cfg.RoleName(id)}
 	}
-	phase := it.Phase
+	// The counter counts the whole phase ("3 of 7"), not what is left.
+	phase, position, total := it.Phase, 1, len(items)
 	for _, p := range r.Checklist.Phases {
 		if p.ID == it.Phase {
-			phase = p.Title
+			phase, total = p.Title, len(p.Items)
+			for i, pi := range p.Items {
+				if pi.ID == it.ID {
+					position = i + 1
+				}
+			}
 		}
 	}
 	return walk.Item{Release: r.Meta.ID, Phase: phase, ID: it.ID, Title: it.Title, Help: it.Help,
-		Optional: it.Optional, Roles: roles, Position: 1, Total: len(items)}
+		Optional: it.Optional, Roles: roles, Position: position, Total: total}
 }
 
 // answer records a sign or waive through the factory's mutate, exactly as

@@ -46,6 +46,9 @@ type Data struct {
 	KnownIssues []string `json:"known_issues"`
 	Warnings    []string `json:"warnings"`
 	HasGit      bool     `json:"has_git"`
+	// Breaking: a notable change is marked breaking, so "no migration
+	// steps" would be wrong.
+	Breaking bool `json:"breaking"`
 }
 
 // MarshalJSON writes empty lists as [] rather than null, so that the JSON
@@ -85,9 +88,9 @@ func Collect(dir string, d Data) (Data, error) {
 	}
 	d.PreviousTag, d.HasGit = prev, hasGit
 	d.Changes = GroupCommits(commits)
-	d.Migration = nil
-	if d.Type == "major" {
-		d.Migration = MigrationSteps(commits)
+	d.Migration = MigrationSteps(commits)
+	for _, c := range commits {
+		d.Breaking = d.Breaking || c.Breaking
 	}
 	d.Warnings = warnings(d, commits)
 	return d, nil

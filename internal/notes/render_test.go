@@ -166,8 +166,9 @@ func TestCollect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if minor.Migration != nil {
-		t.Errorf("minor Migration = %q, want none", minor.Migration)
+	// A breaking change in a minor release needs its migration steps too.
+	if !minor.Breaking || len(minor.Migration) != 2 {
+		t.Errorf("minor Breaking %v, Migration = %q, want the two BREAKING CHANGE notes", minor.Breaking, minor.Migration)
 	}
 	if want := []string{"minor release has 2 breaking change(s): consider a major release"}; strings.Join(minor.Warnings, "|") != want[0] {
 		t.Errorf("minor Warnings = %q, want %q", minor.Warnings, want)
@@ -213,7 +214,7 @@ func TestDataJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"name":"v1.0.0","version":"","type":"","date":"","summary":"","previous_tag":"",` +
-		`"changes":[{"title":"Fixes","commits":[]}],"migration":[],"known_issues":[],"warnings":[],"has_git":false}`
+		`"changes":[{"title":"Fixes","commits":[]}],"migration":[],"known_issues":[],"warnings":[],"has_git":false,"breaking":false}`
 	if string(b) != want {
 		t.Fatalf("JSON =\n%s\nwant\n%s", b, want)
 	}

@@ -53,7 +53,7 @@ type Item struct {
 	Help     string
 	Optional bool
 	Roles    []Role // the pending roles the actor may act for now (at least one)
-	Position int    // 1-based position among the items actionable now
+	Position int    // 1-based position of the item in its phase
 	Total    int
 }
 
@@ -206,6 +206,11 @@ func (p Prompter) ChooseType(version string, choices []Choice) (string, error) {
 		opts[i] = huh.NewOption(label, c.Value)
 	}
 	typ := choices[0].Value
+	for _, c := range choices {
+		if c.Value == "minor" { // the usual first release; patch and major are deliberate
+			typ = c.Value
+		}
+	}
 	form := huh.NewForm(huh.NewGroup(huh.NewSelect[string]().
 		Title("What type of release is " + version + "?").
 		Description("no earlier release to infer it from").
