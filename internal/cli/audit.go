@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/gitsync"
 	"github.com/octorelease/octorelease/internal/release"
@@ -169,6 +170,9 @@ func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error
 	cfg, err := f.Config()
 	if err != nil {
 		return err
+	}
+	if cfg.Backend == config.BackendPostgres {
+		return errs.Usagef("audit verify --since compares the state folder with git history; with backend postgres rows are immutable in the database (export, then audit the folder)")
 	}
 	changes, err := gitsync.Changed(context.Background(), f.Cwd, cfg.StateDir, rev)
 	if err != nil {

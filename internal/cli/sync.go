@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/gitsync"
 )
@@ -64,6 +65,9 @@ func runSync(o *SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Backend == config.BackendPostgres {
+		return errs.Usagef("sync shares the file store through git; with backend postgres every writer already shares one database")
+	}
 	remote := o.Remote
 	if remote == "" {
 		remote = cfg.SyncRemote
@@ -113,7 +117,7 @@ func (f *Factory) autoSync() error {
 		return nil
 	}
 	cfg, err := f.Config()
-	if err != nil || !cfg.SyncAuto {
+	if err != nil || !cfg.SyncAuto || cfg.Backend == config.BackendPostgres {
 		return err
 	}
 	if err := runSync(&SyncOptions{F: f}); err != nil {
