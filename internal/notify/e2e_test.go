@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -19,66 +18,19 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/notify"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // The end-to-end tests run the real binary, built once from this module,
 // against webhook receivers on 127.0.0.1.
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
+var builds *testbin.Builds
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
+	os.Exit(testbin.Main(m, "notify", func(b *testbin.Builds) error { builds = b; return nil }))
 }
 
-func octorelease(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			binErr = err
-			return
-		}
-		if binDir, binErr = os.MkdirTemp("", "octorelease-notify-bin-"); binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "octorelease")
-		build := exec.Command("go", "build", "-o", binPath, "./cmd/octorelease")
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build ./cmd/octorelease: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the package folder")
-		}
-		dir = parent
-	}
-}
+func octorelease(t *testing.T) string { return builds.Binary(t, "") }
 
 const tinyChecklist = `name: tiny
 description: two phases

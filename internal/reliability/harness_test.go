@@ -21,62 +21,21 @@ import (
 
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // releaseID is the release every test works on.
 const releaseID = "v1.0.0"
 
-var (
-	buildDir string
-	builds   sync.Map // tags -> *buildResult
-)
-
-type buildResult struct {
-	once sync.Once
-	path string
-	err  error
-}
+var builds *testbin.Builds
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "octorelease-reliability-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	buildDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testbin.Main(m, "reliability", func(b *testbin.Builds) error { builds = b; return nil }))
 }
 
 // binary builds cmd/octorelease once per set of build tags, as release
 // binaries are built (CGO_ENABLED=0), and returns its path.
-func binary(t testing.TB, tags string) string {
-	t.Helper()
-	v, _ := builds.LoadOrStore(tags, &buildResult{})
-	b := v.(*buildResult)
-	b.once.Do(func() {
-		name := "octorelease"
-		if tags != "" {
-			name += "-" + strings.ReplaceAll(tags, ",", "-")
-		}
-		b.path = filepath.Join(buildDir, name)
-		args := []string{"build", "-o", b.path}
-		if tags != "" {
-			args = append(args, "-tags", tags)
-		}
-		args = append(args, "github.com/octorelease/octorelease/cmd/octorelease")
-		cmd := exec.Command("go", args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build %s: %v\n%s", tags, err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
+func binary(t testing.TB, tags string) string { return builds.Binary(t, tags) }
 
 // envInt reads a size knob.
 func envInt(t testing.TB, name string, def int) int {

@@ -11,6 +11,10 @@ import (
 // the longest suffix (".json.tmp-<16 hex>").
 const maxIDLen = 128
 
+// CheckID is checkID for other backends, so every store accepts the same
+// ids.
+func CheckID(id string) error { return checkID(id) }
+
 // checkID rejects, before anything touches the filesystem, an id that is
 // not a release or incident id (release.ValidID) or that could escape the
 // state folder or collide with another release's side files. The second

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // octoBin is the octorelease binary TestMain builds from this module.
@@ -28,49 +30,16 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "teamtest: git is not installed; these tests need it")
 		return 1
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "teamtest:", err)
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "octorelease-teamtest-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "teamtest:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	octoBin = filepath.Join(dir, "octorelease")
-	build := exec.Command("go", "build", "-o", octoBin, "./cmd/octorelease")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "teamtest: go build ./cmd/octorelease: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
-}
-
-// moduleRoot is the folder holding go.mod, found from the package folder up.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the package folder")
-		}
-		dir = parent
-	}
+	return testbin.Main(m, "teamtest", func(b *testbin.Builds) (err error) {
+		octoBin, err = b.Path("")
+		return err
+	})
 }
 
 // moduleFile is a path inside the module.
 func moduleFile(t *testing.T, rel string) string {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // Built once by TestMain, removed when it returns.
@@ -33,18 +34,12 @@ func testMain(m *testing.M) int {
 			return 1
 		}
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "trusttest:", err)
-		return 1
-	}
 	dir, err := os.MkdirTemp("", "octorelease-trusttest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "trusttest:", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	octoBin = filepath.Join(dir, "bin", "octorelease")
 	keysDir = filepath.Join(dir, "keys")
 	workDir = filepath.Join(dir, "work")
 	for _, d := range []string{keysDir, workDir} {
@@ -52,12 +47,6 @@ func testMain(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "trusttest:", err)
 			return 1
 		}
-	}
-	build := exec.Command("go", "build", "-o", octoBin, "./cmd/octorelease")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "trusttest: go build ./cmd/octorelease: %v\n%s", err, out)
-		return 1
 	}
 	for _, p := range people {
 		key := filepath.Join(keysDir, p.name)
@@ -67,24 +56,10 @@ func testMain(m *testing.M) int {
 			return 1
 		}
 	}
-	return m.Run()
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the package folder")
-		}
-		dir = parent
-	}
+	return testbin.Main(m, "trusttest", func(b *testbin.Builds) (err error) {
+		octoBin, err = b.Path("")
+		return err
+	})
 }
 
 // person is someone with an SSH key. role is the role .octorelease.yaml

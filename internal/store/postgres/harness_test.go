@@ -19,57 +19,22 @@ import (
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/store/postgres"
 	"github.com/octorelease/octorelease/internal/store/postgres/pgtest"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // The whole-process tests run the real binary, built once per set of
 // build tags as release binaries are (CGO_ENABLED=0), against a schema of
 // their own on the test server.
 
-var (
-	buildDir string
-	builds   sync.Map // tags -> *buildResult
-)
-
-type buildResult struct {
-	once sync.Once
-	path string
-	err  error
-}
+var builds *testbin.Builds
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "octorelease-pg-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	buildDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testbin.Main(m, "pg", func(b *testbin.Builds) error { builds = b; return nil }))
 }
 
-// binary builds cmd/octorelease with tags and returns its path.
-func binary(t testing.TB, tags string) string {
-	t.Helper()
-	v, _ := builds.LoadOrStore(tags, &buildResult{})
-	b := v.(*buildResult)
-	b.once.Do(func() {
-		b.path = filepath.Join(buildDir, "octorelease"+strings.ReplaceAll("-"+tags, ",", "-"))
-		args := []string{"build", "-o", b.path}
-		if tags != "" {
-			args = append(args, "-tags", tags)
-		}
-		cmd := exec.Command("go", append(args, "github.com/octorelease/octorelease/cmd/octorelease")...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build %s: %v\n%s", tags, err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
+// binary builds cmd/octorelease once per set of build tags, as release
+// binaries are built (CGO_ENABLED=0), and returns its path.
+func binary(t testing.TB, tags string) string { return builds.Binary(t, tags) }
 
 const releaseID = "v1.0.0"
 

@@ -1003,31 +1003,8 @@ func isUnique(err error, constraint string) bool {
 	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }
 
-// checkID accepts what the file store accepts (store's checkID): release
-// and incident-run ids, with no character that could mean anything to a
-// file system, at most 128 bytes.
-func checkID(id string) error {
-	if !safeName(id, 128) || strings.Contains(strings.ToLower(id), ".json") || release.ValidID(id) != nil {
-		return errs.Usagef("invalid release id %q: want v<semantic version> or <release>-incident-<n>", clip(id, 64))
-	}
-	return nil
-}
-
-func safeName(s string, max int) bool {
-	if s == "" || len(s) > max || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case i > 0 && (c == '.' || c == '+' || c == '_' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
+// checkID accepts what the file store accepts: one rule for every backend.
+func checkID(id string) error { return store.CheckID(id) }
 
 func clip(s string, n int) string {
 	if len(s) <= n {
