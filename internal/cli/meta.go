@@ -3,8 +3,13 @@ package cli
 import (
 	"fmt"
 	"runtime"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/octorelease/octorelease/internal/config"
 )
 
 // NewCmdVersion prints the build's version.
@@ -91,4 +96,56 @@ func addHelpTopics(root *cobra.Command) {
 	}
 	topic.SetHelpFunc(func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), c.Long) })
 	root.AddCommand(topic)
+	cfgTopic := &cobra.Command{
+		Use:    "config",
+		Short:  "Configuration keys, their environment variables and flags",
+		Run:    func(cmd *cobra.Command, _ []string) { _ = cmd.Help() },
+		Hidden: true,
+	}
+	cfgTopic.SetHelpFunc(func(c *cobra.Command, _ []string) { fmt.Fprint(c.OutOrStdout(), configHelp(root)) })
+	root.AddCommand(cfgTopic)
+}
+
+// configHelp lists every key of .octorelease.yaml with its environment
+// variable and the flags that set it, found in the command tree itself, so
+// the list cannot claim a flag that does not exist.
+func configHelp(root *cobra.Command) string {
+	flags := map[string][]string{} // flag name → commands that have it
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(fl *pflag.Flag) {
+			where := c.CommandPath()
+			if c == root {
+				where = "every command"
+			}
+			flags[fl.Name] = append(flags[fl.Name], where)
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	var b strings.Builder
+	b.WriteString(`.octorelease.yaml keys (SPEC §4). Each can also come from its environment
+variable, and from a flag where one exists; flags beat the environment, which
+beats the file, which beats the defaults.
+
+`)
+	tw := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tENVIRONMENT\tFLAG")
+	for _, k := range config.Keys() {
+		flag := "none: the file or the environment"
+		if where := flags[k.Flag]; len(where) > 0 {
+			flag = "--" + k.Flag + " (" + strings.Join(where, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Name, k.Env, flag)
+	}
+	tw.Flush()
+	b.WriteString(`
+signing.allowed_signers is also read from OCTORELEASE_ALLOWED_SIGNERS, so
+that CI can take the trust root from outside the pushed tree. roles (names
+and members) and notify (webhooks) are lists that only the file holds.
+OCTORELEASE_CONFIG names the config file, like --config.
+`)
+	return b.String()
 }

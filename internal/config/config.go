@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -77,6 +78,23 @@ var keys = map[string]string{
 	"signing.key":                 "signing-key",
 	"signing.allowed_signers":     "allowed-signers",
 	"backend":                     "backend",
+}
+
+// Key is one scalar config key: its environment variable, and the flag
+// name that may set it (a flag of that name may or may not exist).
+type Key struct {
+	Name, Env, Flag string
+}
+
+// Keys lists the scalar config keys, sorted by name. roles and notify
+// are lists that only the file holds.
+func Keys() []Key {
+	out := make([]Key, 0, len(keys))
+	for k, fl := range keys {
+		out = append(out, Key{Name: k, Env: EnvName(k), Flag: fl})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // EnvName is the environment variable for a config key (SPEC §4).
