@@ -30,7 +30,7 @@ func Main() int {
 
 // Run executes one command line against a Factory.
 func Run(f *cli.Factory, args []string) int {
-	root := cli.NewRootCmdFor(f, args)
+	root := cli.NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.Execute()
 	return Report(f.IO.ErrOut, err)

@@ -24,9 +24,9 @@ const MaxFileSize = 1 << 20
 const IDPattern = `^[a-z0-9][a-z0-9-]{0,63}$`
 
 // ValidID reports whether s matches IDPattern. It is written out rather than
-// compiled from the pattern: a package-level regexp.MustCompile of it cost
-// every command about 0.3 ms at start-up (GODEBUG=inittrace=1), the bounded
-// repeat expanding into a 64-state program.
+// compiled from the pattern: a package-level regexp.MustCompile of it would
+// run at every start-up, the bounded repeat expanding into a 64-state
+// program.
 func ValidID(s string) bool {
 	if len(s) == 0 || len(s) > 64 || s[0] == '-' {
 		return false

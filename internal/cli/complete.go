@@ -14,9 +14,8 @@ import (
 
 // Shell completion (SPEC §10) is registered here, in one place: the
 // command tree is walked and each command's arguments and each flag get
-// their completion by name, so a tree built for one command
-// (NewRootCmdFor) simply has fewer to find, and a new command with a
-// --role or --phase flag is completed like the others.
+// their completion by name, so a new command with a --role or --phase
+// flag is completed like the others.
 //
 // Candidates come from the current state and config. Completing reads
 // them and never writes the state (the store's local index cache is kept

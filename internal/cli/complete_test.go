@@ -105,7 +105,7 @@ func complete(t *testing.T, dir string, args ...string) ([]string, string) {
 		f.gitEmailF = func() string { return "carol" }
 	}
 	args = append([]string{"__complete"}, args...)
-	root := NewRootCmdFor(f, args)
+	root := NewRootCmd(f)
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		t.Fatalf("%v: %v", args, err)
@@ -172,7 +172,7 @@ func TestCompletion(t *testing.T) {
 	}
 	// Candidates carry the title as a description.
 	f := completeFactory(t, dir)
-	root := NewRootCmdFor(f, nil)
+	root := NewRootCmd(f)
 	root.SetArgs([]string{"__complete", "waive", ""})
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestCompletionActor(t *testing.T) {
 			f.LookupEnv = func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
 			ranGit := false
 			f.gitEmailF = func() string { ranGit = true; return "carol" }
-			root := NewRootCmdFor(f, nil)
+			root := NewRootCmd(f)
 			root.SetArgs([]string{"__complete", "sign", ""})
 			if err := root.Execute(); err != nil {
 				t.Fatal(err)

@@ -118,7 +118,7 @@ func runIn(t *testing.T, dir string, env map[string]string, args ...string) (int
 		Cwd: dir, Version: "1.2.3-test", gitEmailF: func() string { return "" },
 	}
 	f.notify.sender = notify.Sender{AttemptTimeout: 300 * time.Millisecond, Backoff: 10 * time.Millisecond, Limit: time.Second}
-	root := NewRootCmdFor(f, args)
+	root := NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err != nil {

@@ -25,30 +25,6 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	return root
 }
 
-// NewRootCmdFor builds the root command for running args: when args name a
-// command, only that command's subtree is built (building all of them costs
-// a tenth of a millisecond on every start); for help, completion, an
-// unknown or no command it is the whole tree, as NewRootCmd.
-func NewRootCmdFor(f *Factory, args []string) *cobra.Command {
-	root := newRootCmd(f)
-	word := commandWord(root.PersistentFlags(), args)
-	for _, c := range commandTable {
-		if slices.Contains(c.names, word) {
-			// The rest of the tree, cobra's default completion command
-			// included, would only be built and dropped.
-			root.CompletionOptions.DisableDefaultCmd = true
-			root.AddCommand(withGroup(c.build(f), c.group))
-			onceFlags(root)
-			registerCompletions(f, root)
-			return root
-		}
-	}
-	addAllCommands(f, root)
-	onceFlags(root)
-	registerCompletions(f, root)
-	return root
-}
-
 // newRootCmd builds the root command: persistent flags, groups, no commands.
 func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
@@ -120,73 +96,37 @@ func addAllCommands(f *Factory, root *cobra.Command) {
 	addHelpTopics(root)
 }
 
-// commandWord finds the command name in args: the first word that is not a
-// persistent flag or its value; "" if there is none or a word cannot be
-// told apart safely (an unknown flag, "--").
-func commandWord(fs *pflag.FlagSet, args []string) string {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		var fl *pflag.Flag
-		switch {
-		case a == "--" || a == "-":
-			return ""
-		case strings.HasPrefix(a, "--"):
-			name, _, hasValue := strings.Cut(a[2:], "=")
-			if fl = fs.Lookup(name); fl == nil {
-				return ""
-			}
-			if hasValue {
-				continue
-			}
-		case strings.HasPrefix(a, "-"):
-			if fl = fs.ShorthandLookup(a[1:2]); fl == nil {
-				return ""
-			}
-			if len(a) > 2 { // -rv1.4.0: the value is attached
-				continue
-			}
-		default:
-			return a
-		}
-		if fl.NoOptDefVal == "" { // the flag takes the next word as its value
-			i++
-		}
-	}
-	return ""
-}
-
 // commandTable lists the top-level commands in help order.
 var commandTable = []struct {
-	names []string // name and aliases
 	group string
 	build func(*Factory) *cobra.Command
 }{
-	{[]string{"start"}, "release", func(f *Factory) *cobra.Command { return NewCmdStart(f, nil) }},
-	{[]string{"status"}, "release", func(f *Factory) *cobra.Command { return NewCmdStatus(f, nil) }},
-	{[]string{"next"}, "release", func(f *Factory) *cobra.Command { return NewCmdNext(f, nil) }},
-	{[]string{"pending"}, "release", func(f *Factory) *cobra.Command { return NewCmdPending(f, nil) }},
-	{[]string{"sign", "done"}, "release", func(f *Factory) *cobra.Command { return NewCmdSign(f, nil) }},
-	{[]string{"waive"}, "release", func(f *Factory) *cobra.Command { return NewCmdWaive(f, nil) }},
-	{[]string{"revoke"}, "release", func(f *Factory) *cobra.Command { return NewCmdRevoke(f, nil) }},
-	{[]string{"walk"}, "release", func(f *Factory) *cobra.Command { return NewCmdWalk(f, nil) }},
-	{[]string{"finish"}, "release", func(f *Factory) *cobra.Command { return NewCmdFinish(f, nil) }},
-	{[]string{"abort"}, "release", func(f *Factory) *cobra.Command { return NewCmdAbort(f, nil) }},
-	{[]string{"incident"}, "release", func(f *Factory) *cobra.Command { return NewCmdIncident(f, nil) }},
-	{[]string{"notes"}, "release", func(f *Factory) *cobra.Command { return NewCmdNotes(f, nil) }},
-	{[]string{"list"}, "release", func(f *Factory) *cobra.Command { return NewCmdList(f, nil) }},
-	{[]string{"log"}, "release", func(f *Factory) *cobra.Command { return NewCmdLog(f, nil) }},
-	{[]string{"gate"}, "ci", func(f *Factory) *cobra.Command { return NewCmdGate(f, nil) }},
-	{[]string{"check"}, "ci", func(f *Factory) *cobra.Command { return NewCmdCheck(f, nil) }},
-	{[]string{"audit"}, "ci", func(f *Factory) *cobra.Command { return NewCmdAudit(f, nil) }},
-	{[]string{"retarget"}, "release", func(f *Factory) *cobra.Command { return NewCmdRetarget(f, nil) }},
-	{[]string{"sync"}, "release", func(f *Factory) *cobra.Command { return NewCmdSync(f, nil) }},
-	{[]string{"migrate"}, "setup", func(f *Factory) *cobra.Command { return NewCmdMigrate(f, nil) }},
-	{[]string{"export"}, "setup", func(f *Factory) *cobra.Command { return NewCmdExport(f, nil) }},
-	{[]string{"import"}, "setup", func(f *Factory) *cobra.Command { return NewCmdImport(f, nil) }},
-	{[]string{"init"}, "setup", func(f *Factory) *cobra.Command { return NewCmdInit(f, nil) }},
-	{[]string{"checklist"}, "setup", NewCmdChecklist},
-	{[]string{"version"}, "setup", NewCmdVersion},
-	{[]string{"completion"}, "setup", NewCmdCompletion},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdStart(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdStatus(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdNext(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdPending(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdSign(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdWaive(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdRevoke(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdWalk(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdFinish(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdAbort(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdIncident(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdNotes(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdList(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdLog(f, nil) }},
+	{"ci", func(f *Factory) *cobra.Command { return NewCmdGate(f, nil) }},
+	{"ci", func(f *Factory) *cobra.Command { return NewCmdCheck(f, nil) }},
+	{"ci", func(f *Factory) *cobra.Command { return NewCmdAudit(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdRetarget(f, nil) }},
+	{"release", func(f *Factory) *cobra.Command { return NewCmdSync(f, nil) }},
+	{"setup", func(f *Factory) *cobra.Command { return NewCmdMigrate(f, nil) }},
+	{"setup", func(f *Factory) *cobra.Command { return NewCmdExport(f, nil) }},
+	{"setup", func(f *Factory) *cobra.Command { return NewCmdImport(f, nil) }},
+	{"setup", func(f *Factory) *cobra.Command { return NewCmdInit(f, nil) }},
+	{"setup", NewCmdChecklist},
+	{"setup", NewCmdVersion},
+	{"setup", NewCmdCompletion},
 }
 
 func withGroup(c *cobra.Command, group string) *cobra.Command {

@@ -22,8 +22,7 @@ type Theme struct {
 	color bool
 	// styled remembers short styled texts (state words, marks, role
 	// names), which repeat on every row: lipgloss's Render is far slower
-	// than the lookup (a 1,000-item status on a terminal renders in 6 ms
-	// instead of 23).
+	// than the lookup (figures in docs/performance.md).
 	styled *sync.Map // styledKey → string
 }
 
