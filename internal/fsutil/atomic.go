@@ -18,17 +18,40 @@ import (
 // .gitignore patterns find them.
 const TempInfix = ".tmp-"
 
-// step names one call of a write, in the order they must happen. Tests
-// replace trace to record them (see TraceForTest): removing a Sync makes
-// a test fail, not just a crash lose data.
-var trace = func(step, path string) {}
+// tempFile is what a writer does with its temp file.
+type tempFile interface {
+	Name() string
+	Write([]byte) (int, error)
+	Sync() error
+	Close() error
+}
+
+// The calls a write makes go through sys, which only tests replace (see
+// TraceForTest): a recorder that sees the real calls, in order, so that
+// removing a Sync, the folder's fsync or the whole primitive fails a test
+// rather than only losing data in a crash. (restic's local backend does the
+// same with its tempFile seam.)
+type calls struct {
+	openTemp func(name string, perm os.FileMode) (tempFile, error)
+	rename   func(from, to string) error
+	link     func(from, to string) error
+	remove   func(name string) error
+	syncDir  func(dir string) error
+}
+
+var sys = calls{
+	openTemp: func(name string, perm os.FileMode) (tempFile, error) {
+		return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, perm)
+	},
+	rename:  os.Rename,
+	link:    os.Link,
+	remove:  os.Remove,
+	syncDir: syncDir,
+}
 
 // WriteAtomic replaces path with data.
 func WriteAtomic(path string, data []byte, perm os.FileMode) error {
-	return write(path, data, perm, func(tmp, path string) error {
-		trace("rename", path)
-		return os.Rename(tmp, path)
-	})
+	return write(path, data, perm, func(tmp, path string) error { return sys.rename(tmp, path) })
 }
 
 // CreateNew writes data to path, which must not exist: an existing file,
@@ -37,10 +60,8 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 // target, so a symlink planted at path cannot redirect the write.
 func CreateNew(path string, data []byte, perm os.FileMode) error {
 	return write(path, data, perm, func(tmp, path string) error {
-		trace("link", path)
-		err := os.Link(tmp, path)
-		trace("remove", tmp)
-		if rerr := os.Remove(tmp); err == nil && rerr != nil {
+		err := sys.link(tmp, path)
+		if rerr := sys.remove(tmp); err == nil && rerr != nil {
 			return rerr
 		}
 		return err
@@ -54,22 +75,22 @@ func write(path string, data []byte, perm os.FileMode, install func(tmp, path st
 		return err
 	}
 	name := tmp.Name()
-	installed := false
+	closed, installed := false, false
 	defer func() {
-		if !installed {
+		if !closed {
 			tmp.Close()
+		}
+		if !installed {
 			os.Remove(name)
 		}
 	}()
-	trace("write", name)
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	trace("sync", name)
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", name, err)
 	}
-	trace("close", name)
+	closed = true
 	if err := tmp.Close(); err != nil {
 		return err
 	}
@@ -82,13 +103,11 @@ func write(path string, data []byte, perm os.FileMode, install func(tmp, path st
 
 // createTemp makes a new temp file beside base in dir, never following a
 // symbolic link.
-func createTemp(dir, base string, perm os.FileMode) (*os.File, error) {
+func createTemp(dir, base string, perm os.FileMode) (tempFile, error) {
 	for range 10 {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
-		name := filepath.Join(dir, base+TempInfix+hex.EncodeToString(b[:]))
-		trace("create", name)
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, perm)
+		f, err := sys.openTemp(filepath.Join(dir, base+TempInfix+hex.EncodeToString(b[:])), perm)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
@@ -96,6 +115,9 @@ func createTemp(dir, base string, perm os.FileMode) (*os.File, error) {
 	}
 	return nil, fmt.Errorf("create a temp file in %s: too many collisions", dir)
 }
+
+// SyncDir makes a rename or a link in dir durable.
+func SyncDir(dir string) error { return sys.syncDir(dir) }
 
 // OpenNoFollow opens path for reading, refusing a symbolic link.
 func OpenNoFollow(path string) (*os.File, error) {

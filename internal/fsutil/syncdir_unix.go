@@ -7,9 +7,7 @@ import (
 	"os"
 )
 
-// SyncDir makes a rename in dir durable.
-func SyncDir(dir string) error {
-	trace("syncdir", dir)
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

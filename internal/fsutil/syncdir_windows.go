@@ -2,6 +2,6 @@
 
 package fsutil
 
-// SyncDir is a no-op: Windows cannot fsync a directory, and NTFS journals
-// renames itself.
-func SyncDir(dir string) error { trace("syncdir", dir); return nil }
+// syncDir does nothing: Windows cannot fsync a directory, and NTFS
+// journals renames itself.
+func syncDir(string) error { return nil }
