@@ -32,21 +32,19 @@ func Main() int {
 func Run(f *cli.Factory, args []string) int {
 	root := cli.NewRootCmd(f)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := cli.Execute(f, root)
 	return Report(f.IO.ErrOut, err)
 }
 
 // Report prints err as "octorelease: <message>" (plus a hint line) and
-// returns its exit code. Errors without a code of their own come from cobra
-// (unknown command, wrong arguments): usage errors, exit 2.
+// returns its exit code, errs.Code's: an error without a code of its own
+// is a runtime failure (cobra's argument errors are usage errors already,
+// see cli.usageArgs).
 func Report(w io.Writer, err error) int {
 	if err == nil {
 		return errs.CodeOK
 	}
-	code := errs.CodeUsage
-	if errs.IsTyped(err) {
-		code = errs.Code(err)
-	}
+	code := errs.Code(err)
 	if _, silent := err.(errs.Silent); silent {
 		return code
 	}
@@ -56,8 +54,6 @@ func Report(w io.Writer, err error) int {
 	}
 	if h := errs.Hint(err); h != "" {
 		fmt.Fprintln(w, "hint: "+shorten(h))
-	} else if code == errs.CodeUsage && !errs.IsTyped(err) {
-		fmt.Fprintln(w, "hint: see 'octorelease --help'")
 	}
 	return code
 }

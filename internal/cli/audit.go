@@ -52,7 +52,7 @@ change that edits or deletes recorded history is refused and named.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runAuditVerify(opts))
+			return runAuditVerify(opts)
 		},
 	}
 	verify.Flags().BoolVarP(&opts.All, "all", "a", false, "verify every release in the state folder")

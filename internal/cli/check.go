@@ -51,7 +51,7 @@ you may sign for.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runCheck(opts))
+			return runCheck(opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Sign, "sign", false, "sign each item whose check passes, for every role you may sign for")

@@ -29,7 +29,7 @@ func newCmdChecklistList(f *Factory) *cobra.Command {
 		Short:   "List the available checklists and where each comes from",
 		Example: "  octorelease checklist list\n  octorelease checklist list -o json",
 		Args:    cobra.NoArgs,
-		RunE: wrapRun(func() error {
+		RunE: func(*cobra.Command, []string) error {
 			format, err := f.outputFormat("json", "yaml")
 			if err != nil {
 				return err
@@ -68,7 +68,7 @@ func newCmdChecklistList(f *Factory) *cobra.Command {
 				t.Row(e.Name, src, e.Description)
 			}
 			return t.Render(f.IO.Out, "")
-		}),
+		},
 	}
 }
 
@@ -80,7 +80,7 @@ func newCmdChecklistShow(f *Factory) *cobra.Command {
   octorelease checklist show major -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return asRuntime(func() error {
+			return func() error {
 				format, err := f.outputFormat("json", "yaml", "markdown")
 				if err != nil {
 					return err
@@ -100,7 +100,7 @@ func newCmdChecklistShow(f *Factory) *cobra.Command {
 					return renderChecklistMarkdown(f, cl)
 				}
 				return renderChecklist(f, cl)
-			}())
+			}()
 		},
 	}
 }
@@ -185,7 +185,7 @@ file:line:column. Exits 0 when valid, 2 when not.`,
 		Example: `  octorelease checklist validate
   octorelease checklist validate checklists/minor.yaml`,
 		RunE: func(_ *cobra.Command, args []string) error {
-			return asRuntime(func() error {
+			return func() error {
 				loader, err := f.Loader()
 				if err != nil {
 					return err
@@ -199,7 +199,7 @@ file:line:column. Exits 0 when valid, 2 when not.`,
 				}
 				fmt.Fprintf(f.IO.ErrOut, "✓ %s valid\n", what)
 				return nil
-			}())
+			}()
 		},
 	}
 }

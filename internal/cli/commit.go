@@ -70,7 +70,7 @@ recorded revokes and must be signed again; the others stand.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runRetarget(opts))
+			return runRetarget(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the release moves (required)")

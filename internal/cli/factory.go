@@ -49,6 +49,7 @@ type Factory struct {
 	actor     string
 	gitEmailF func() string // overridable in tests
 	wrote     bool          // a store write succeeded: sync.auto has work
+	running   bool          // a command's RunE started (see Execute)
 	pol       *release.Policy
 	notify    notifyState // what the writes did, for the webhooks (notify.go)
 	// AllowedSigners overrides the trust root (gate --allowed-signers).

@@ -51,7 +51,7 @@ GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runGate(opts))
+			return runGate(opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Phase, "phase", "p", "", "gate this phase and every earlier one")

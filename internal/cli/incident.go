@@ -38,7 +38,7 @@ rolled-back; finish on the incident run closes it.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runIncident(opts))
+			return runIncident(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "what went wrong (required)")

@@ -42,7 +42,7 @@ Existing files are never overwritten unless --force is given.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runInit(opts))
+			return runInit(opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite existing files")

@@ -25,7 +25,7 @@ incident rolled it back.`,
 			if runF != nil {
 				return runF(f)
 			}
-			return asRuntime(runFinish(f))
+			return runFinish(f)
 		},
 	}
 }
@@ -69,7 +69,7 @@ func NewCmdAbort(f *Factory, runF func(*Factory, string) error) *cobra.Command {
 			if runF != nil {
 				return runF(f, reason)
 			}
-			return asRuntime(func() error {
+			return func() error {
 				if reason == "" {
 					return errs.Usagef("abort needs --reason")
 				}
@@ -79,7 +79,7 @@ func NewCmdAbort(f *Factory, runF func(*Factory, string) error) *cobra.Command {
 				return f.mutate(func(r *release.Release) error {
 					return r.SetStatus(release.StatusAborted, f.Actor(), reason, f.Now(), f.policy())
 				})
-			}())
+			}()
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why the release is aborted (required)")
@@ -98,7 +98,7 @@ func NewCmdList(f *Factory, runF func(*Factory, bool) error) *cobra.Command {
 			if runF != nil {
 				return runF(f, all)
 			}
-			return asRuntime(runList(f, all))
+			return runList(f, all)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "include released, aborted and rolled-back releases")
@@ -198,7 +198,7 @@ func NewCmdLog(f *Factory, runF func(*Factory) error) *cobra.Command {
 			if runF != nil {
 				return runF(f)
 			}
-			return asRuntime(runLog(f))
+			return runLog(f)
 		},
 	}
 }

@@ -18,7 +18,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		Use:   "version",
 		Short: "Print the octorelease version",
 		Args:  cobra.NoArgs,
-		RunE: wrapRun(func() error {
+		RunE: func(*cobra.Command, []string) error {
 			format, err := f.outputFormat("json", "yaml")
 			if err != nil {
 				return err
@@ -28,7 +28,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 			}
 			_, err = fmt.Fprintf(f.IO.Out, "octorelease %s (%s)\n", f.Version, runtime.Version())
 			return err
-		}),
+		},
 	}
 }
 
@@ -59,13 +59,13 @@ sign now), role ids, release ids, phase ids, checklist names and output formats.
 			out := f.IO.Out
 			switch args[0] {
 			case "bash":
-				return asRuntime(root.GenBashCompletionV2(out, true))
+				return root.GenBashCompletionV2(out, true)
 			case "zsh":
-				return asRuntime(root.GenZshCompletion(out))
+				return root.GenZshCompletion(out)
 			case "fish":
-				return asRuntime(root.GenFishCompletion(out, true))
+				return root.GenFishCompletion(out, true)
 			default:
-				return asRuntime(root.GenPowerShellCompletionWithDesc(out))
+				return root.GenPowerShellCompletionWithDesc(out)
 			}
 		},
 	}

@@ -40,7 +40,7 @@ commands that write to it say to run migrate.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runMigrate(opts))
+			return runMigrate(opts)
 		},
 	}
 }

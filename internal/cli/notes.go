@@ -44,7 +44,7 @@ edited since octorelease wrote it, unless --force.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runNotes(opts))
+			return runNotes(opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "write notes_dir/<id>.md")

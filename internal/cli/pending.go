@@ -43,7 +43,7 @@ the gate state last.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runPending(opts))
+			return runPending(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "only this role")

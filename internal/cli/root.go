@@ -21,6 +21,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root := newRootCmd(f)
 	addAllCommands(f, root)
 	onceFlags(root)
+	usageArgs(root)
 	registerCompletions(f, root)
 	return root
 }
@@ -42,7 +43,10 @@ as an immutable event file that git merges across clones; CI runs
   octorelease gate --phase pre-release`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Version:       f.Version,
+		// Runnable, so that usageArgs sees its arguments: an unknown
+		// command is a usage error. With none, it prints its help.
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Version: f.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if f.Flags.NoColor {
 				f.IO.SetColor(false)
@@ -58,7 +62,7 @@ as an immutable event file that git merges across clones; CI runs
 		},
 		PersistentPostRunE: func(cmd *cobra.Command, _ []string) error {
 			defer f.notifyAfter()
-			return asRuntime(f.autoSync())
+			return f.autoSync()
 		},
 	}
 	root.SetOut(f.IO.Out)
@@ -134,20 +138,62 @@ func withGroup(c *cobra.Command, group string) *cobra.Command {
 	return c
 }
 
-// wrapRun turns a run function's untyped errors into runtime errors (exit 1),
-// so that app.Main can treat any remaining untyped error as cobra's own
-// usage error (exit 2).
-func wrapRun(fn func() error) func(*cobra.Command, []string) error {
-	return func(*cobra.Command, []string) error {
-		return asRuntime(fn())
+// usageArgs makes cobra's argument errors usage errors (exit 2), in one
+// place: wrong arguments and an unknown command are the user's input. Any
+// other error without a code of its own is a runtime failure (errs.Code).
+func usageArgs(cmd *cobra.Command) {
+	check := cmd.Args
+	if check == nil {
+		check = func(c *cobra.Command, args []string) error {
+			// cobra's default (legacyArgs): only the root, which has
+			// subcommands, refuses arguments: an unknown command.
+			if !c.HasParent() && c.HasSubCommands() && len(args) > 0 {
+				hint := ""
+				if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+					hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+				}
+				return fmt.Errorf("unknown command %q for %q%s", args[0], c.CommandPath(), hint)
+			}
+			return nil
+		}
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			if errs.IsTyped(err) {
+				return err
+			}
+			return (&errs.Error{Code: errs.CodeUsage, Msg: err.Error()}).WithHint("see '%s --help'", c.CommandPath())
+		}
+		return nil
+	}
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
 	}
 }
 
-func asRuntime(err error) error {
-	if err == nil || errs.IsTyped(err) {
-		return err
+// Execute runs the command line. An error without a code of its own that
+// cobra raised before the command ran (a required flag missing, flags that
+// may not go together) is the user's input: a usage error. After the
+// command started, errs.Code's default, a runtime failure, applies.
+func Execute(f *Factory, root *cobra.Command) error {
+	markRunning(f, root)
+	err := root.Execute()
+	if err != nil && !f.running && !errs.IsTyped(err) {
+		return (&errs.Error{Code: errs.CodeUsage, Msg: err.Error()}).WithHint("see 'octorelease --help'")
 	}
-	return &errs.Error{Code: errs.CodeRuntime, Err: err}
+	return err
+}
+
+func markRunning(f *Factory, cmd *cobra.Command) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			f.running = true
+			return run(c, args)
+		}
+	}
+	for _, c := range cmd.Commands() {
+		markRunning(f, c)
+	}
 }
 
 // outputFormats are the -o values any command knows (SPEC §7).

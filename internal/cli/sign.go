@@ -44,7 +44,7 @@ or none.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runSign(opts))
+			return runSign(opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -229,7 +229,7 @@ func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(func() error {
+			return func() error {
 				if opts.Reason == "" {
 					return errs.Usagef("%s needs --reason", verb)
 				}
@@ -245,7 +245,7 @@ func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long
 				}
 				req := release.ActionRequest{Item: opts.Item, Role: opts.Role, Actor: f.Actor(), Reason: opts.Reason, At: f.Now()}
 				return f.mutate(func(r *release.Release) error { return act(r, req, pol) })
-			}())
+			}()
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "role of the sign-off (required)")

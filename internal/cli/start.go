@@ -45,7 +45,7 @@ terminal you are asked). On a terminal, start goes on into 'walk' unless
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runStart(opts))
+			return runStart(opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Type, "type", "t", "", "release type: patch, minor or major (a checklist name)")

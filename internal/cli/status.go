@@ -65,7 +65,7 @@ On a pipe, rows are tab-separated and times are RFC 3339.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runStatus(opts))
+			return runStatus(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "only items with this role")
@@ -174,7 +174,7 @@ func NewCmdNext(f *Factory, runF func(*NextOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runNext(opts))
+			return runNext(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "items this role can act on (default: every role you may sign for)")

@@ -47,7 +47,7 @@ unasked; --allow-other-commits does).`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runSync(opts))
+			return runSync(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "remote to sync with (default: sync.remote, the branch's upstream, or origin)")

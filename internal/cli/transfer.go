@@ -44,7 +44,7 @@ refused and nothing of it is written.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runTransfer(opts, true))
+			return runTransfer(opts, true)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "export every release")
@@ -77,7 +77,7 @@ refused and nothing of it is written. Format-1 releases need
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runTransfer(opts, false))
+			return runTransfer(opts, false)
 		},
 	}
 }

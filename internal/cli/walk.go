@@ -49,7 +49,7 @@ roles are waited on. Needs a terminal: use 'sign' and 'waive' in scripts.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return asRuntime(runWalk(opts))
+			return runWalk(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "walk the items of this role only")
