@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // step is one recorded call of a write.
@@ -96,4 +99,25 @@ func TestWritersAreDurable(t *testing.T) {
 		t.Fatalf("sign linked no event file: %v", steps)
 	}
 	durable(t, steps, event)
+}
+
+// TestExplainAddsTheWayOut: the domain's refusals carry no flag or
+// command names; the command line adds them, keeping the exit codes.
+func TestExplainAddsTheWayOut(t *testing.T) {
+	for _, tc := range []struct {
+		err       error
+		code      int
+		msg, hint string
+	}{
+		{&release.BlockedError{Item: "e", Blockers: "f"}, errs.CodePolicy, "e is blocked by f", "pass --force --reason"},
+		{&release.CheckNotPassedError{Item: "c"}, errs.CodePolicy, "check of c has not passed (run `octorelease check c`)", ""},
+		{&release.EvidenceRequiredError{Item: "p"}, errs.CodePolicy, "p needs evidence: sign it with --evidence URL", ""},
+		{&store.LockedError{Release: "v1", Holder: "alice"}, errs.CodeRuntime, "release v1 is locked by alice", "raise --lock-timeout"},
+	} {
+		err := explain(tc.err)
+		if errs.Code(err) != tc.code || err.Error() != tc.msg || !strings.Contains(errs.Hint(err), tc.hint) {
+			t.Errorf("explain(%T) = %q (exit %d, hint %q), want %q (exit %d, hint with %q)",
+				tc.err, err, errs.Code(err), errs.Hint(err), tc.msg, tc.code, tc.hint)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // NewRootCmd builds the whole command tree.
@@ -177,7 +180,7 @@ func usageArgs(cmd *cobra.Command) {
 // command started, errs.Code's default, a runtime failure, applies.
 func Execute(f *Factory, root *cobra.Command) error {
 	markRunning(f, root)
-	err := root.Execute()
+	err := explain(root.Execute())
 	if err != nil && !f.running && !errs.IsTyped(err) {
 		return (&errs.Error{Code: errs.CodeUsage, Msg: err.Error()}).WithHint("see 'octorelease --help'")
 	}
@@ -264,4 +267,27 @@ func (v *onceValue) Set(s string) error {
 	}
 	v.set, v.last = true, s
 	return v.Value.Set(s)
+}
+
+// explain puts the domain's and the stores' typed refusals in the
+// command line's words: the flag or command that is the way out.
+func explain(err error) error {
+	var (
+		blocked  *release.BlockedError
+		check    *release.CheckNotPassedError
+		evidence *release.EvidenceRequiredError
+		locked   *store.LockedError
+	)
+	switch {
+	case errors.As(err, &blocked):
+		return (&errs.Error{Code: errs.CodePolicy, Msg: blocked.Error()}).
+			WithHint("complete those first, or pass --force --reason TEXT to override (recorded)")
+	case errors.As(err, &check):
+		return &errs.Error{Code: errs.CodePolicy, Msg: fmt.Sprintf("%s (run `octorelease check %s`)", check, check.Item)}
+	case errors.As(err, &evidence):
+		return &errs.Error{Code: errs.CodePolicy, Msg: evidence.Error() + ": sign it with --evidence URL"}
+	case errors.As(err, &locked):
+		return (&errs.Error{Code: errs.CodeRuntime, Msg: locked.Error()}).WithHint("try again, or raise --lock-timeout")
+	}
+	return err
 }

@@ -2,7 +2,6 @@ package release
 
 import (
 	"encoding/json"
-	"errors"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -136,9 +135,8 @@ func wantErr(t testing.TB, err error, code int, fragments ...string) {
 	if err == nil {
 		t.Fatalf("got no error, want exit %d %q", code, fragments)
 	}
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %q is %T, want *errs.Error", err, err)
+	if !errs.IsTyped(err) {
+		t.Fatalf("error %q is %T, want an error with an exit code", err, err)
 	}
 	if got := errs.Code(err); got != code {
 		t.Errorf("exit code %d, want %d (%v)", got, code, err)

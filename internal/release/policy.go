@@ -87,16 +87,15 @@ func (r *Release) signOne(v View, id string, req SignRequest, pol Policy) error 
 	forced := false
 	if iv.State == StateBlocked {
 		if !req.Force {
-			return errs.Policyf("%s is blocked by %s", id, v.describeBlockers(iv)).
-				WithHint("complete those first, or pass --force --reason TEXT to override (recorded)")
+			return &BlockedError{Item: id, Blockers: v.describeBlockers(iv)}
 		}
 		forced = true
 	}
 	if iv.Check != nil && (iv.LatestCheck == nil || !iv.LatestCheck.Passed) {
-		return errs.Policyf("check of %s has not passed (run `octorelease check %s`)", id, id)
+		return &CheckNotPassedError{Item: id}
 	}
 	if iv.Evidence == checklist.EvidenceRequired && len(req.Evidence) == 0 {
-		return errs.Policyf("%s needs evidence: sign it with --evidence URL", id)
+		return &EvidenceRequiredError{Item: id}
 	}
 	if forced {
 		if err := r.appendEvent(Event{Kind: EventForce, At: req.At, Actor: req.Actor, Role: role, Item: id, Reason: req.Reason}); err != nil {

@@ -71,17 +71,17 @@ func TestSignRefusals(t *testing.T) {
 		}, SignRequest{Items: []string{"b"}, Role: "sre", Actor: "ALICE"}, sod, errs.CodePolicy,
 			[]string{"separation of duties", "role qa", "sre"}},
 		{"earlier phase incomplete", nil, SignRequest{Items: []string{"e"}, Actor: "alice"}, open, errs.CodePolicy,
-			[]string{"e is blocked by phase pre (a, b, c)", "--force --reason"}},
+			[]string{"e is blocked by phase pre (a, b, c)"}},
 		{"needs incomplete", func(t *testing.T) *Release {
 			r := newTest(t)
 			completePre(t, r)
 			return r
 		}, SignRequest{Items: []string{"f"}, Actor: "carol"}, open, errs.CodePolicy,
-			[]string{"f is blocked by e", "--force --reason"}},
+			[]string{"f is blocked by e"}},
 		{"force without reason", nil, SignRequest{Items: []string{"e"}, Actor: "alice", Force: true}, open, errs.CodeUsage,
 			[]string{"--force needs --reason"}},
 		{"check never ran", nil, SignRequest{Items: []string{"c"}, Actor: "alice"}, open, errs.CodePolicy,
-			[]string{"check of c has not passed (run `octorelease check c`)"}},
+			[]string{"check of c has not passed"}},
 		{"check failed", func(t *testing.T) *Release {
 			r := newTest(t)
 			passCheck(t, r, "c", false)

@@ -93,6 +93,20 @@ func wantCode(t testing.TB, err error, code int) *errs.Error {
 	return e
 }
 
+// wantLocked fails unless err is the store's LockedError, with the exit
+// code of a runtime failure.
+func wantLocked(t testing.TB, err error) *store.LockedError {
+	t.Helper()
+	var e *store.LockedError
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not a *store.LockedError", err, err)
+	}
+	if code := errs.Code(err); code != errs.CodeRuntime {
+		t.Fatalf("error %q has code %d, want %d", err, code, errs.CodeRuntime)
+	}
+	return e
+}
+
 // wantErrContains fails unless err is an error whose message has every
 // part.
 func wantErrContains(t testing.TB, err error, parts ...string) {

@@ -172,8 +172,7 @@ func (s *FileStore) lockedError(id, path string) error {
 	if err := json.Unmarshal(bytes.TrimSpace(data), &h); err == nil && h.PID > 0 {
 		who = describeHolder(h)
 	}
-	return errs.Runtimef("release %s is locked by %s", id, who).
-		WithHint("try again, or raise --lock-timeout")
+	return &LockedError{Release: id, Holder: who}
 }
 
 // line is the holder as one line of JSON.

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/store/storetest"
@@ -99,15 +98,15 @@ func TestLockTimeoutNamesHolder(t *testing.T) {
 	waiter := store.NewFileStore(dir, store.Options{LockTimeout: 300 * time.Millisecond, Actor: "bob"})
 	called := false
 	err := waiter.Update(id, func(*release.Release) error { called = true; return nil })
-	e := wantCode(t, err, errs.CodeRuntime)
+	e := wantLocked(t, err)
 	host, _ := os.Hostname()
 	want := fmt.Sprintf(`^release v1\.4\.0 is locked by alice on %s \(pid %d\) since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`,
 		regexp.QuoteMeta(host), holder.Process.Pid)
 	if !regexp.MustCompile(want).MatchString(e.Error()) {
 		t.Errorf("message %q, want %s", e, want)
 	}
-	if e.Hint != "try again, or raise --lock-timeout" {
-		t.Errorf("hint %q", e.Hint)
+	if e.Release != id || !strings.HasPrefix(e.Holder, "alice on ") {
+		t.Errorf("locked error %+v: want the release and its holder", e)
 	}
 	if called {
 		t.Error("fn called without the lock")
@@ -211,7 +210,7 @@ func TestTimedOutWaiterLeavesLockFree(t *testing.T) {
 	waiter := store.NewFileStore(dir, store.Options{LockTimeout: 100 * time.Millisecond, Actor: "bob"})
 	called := false
 	err := waiter.Update(id, func(*release.Release) error { called = true; return nil })
-	e := wantCode(t, err, errs.CodeRuntime)
+	e := wantLocked(t, err)
 	if !strings.Contains(e.Error(), "is locked by alice on ") ||
 		!strings.Contains(e.Error(), fmt.Sprintf("(pid %d)", holder.Process.Pid)) {
 		t.Errorf("message %q does not name the holder (pid %d)", e, holder.Process.Pid)
@@ -288,7 +287,7 @@ func TestLockWaitersRaceTheirDeadlines(t *testing.T) {
 			wrote[fmt.Sprint("w", i)] = storetest.Item(i)
 			continue
 		}
-		if e := wantCode(t, err, errs.CodeRuntime); !strings.Contains(e.Error(), "is locked by") {
+		if e := wantLocked(t, err); !strings.Contains(e.Error(), "is locked by") {
 			t.Errorf("writer %d: %v", i, err)
 		}
 	}

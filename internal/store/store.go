@@ -4,7 +4,10 @@
 package store
 
 import (
+	"fmt"
 	"time"
+
+	"github.com/octorelease/octorelease/internal/errs"
 
 	"github.com/octorelease/octorelease/internal/release"
 )
@@ -32,6 +35,19 @@ type Store interface {
 	// callers confirm by loading.
 	OpenIDs() ([]string, error)
 }
+
+// LockedError is a writer that could not take a release's lock in time.
+type LockedError struct {
+	Release string
+	Holder  string // who holds it, as well as the backend can tell
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("release %s is locked by %s", e.Release, e.Holder)
+}
+
+// ExitCode is SPEC §9's runtime failure.
+func (e *LockedError) ExitCode() int { return errs.CodeRuntime }
 
 // Options configure a FileStore.
 type Options struct {

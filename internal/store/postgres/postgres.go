@@ -959,8 +959,7 @@ func (s *Store) lockedError(ctx context.Context, c *pgxpool.Conn, id string) err
 			who += " since " + since.UTC().Format(time.RFC3339)
 		}
 	}
-	return errs.Runtimef("release %s is locked by %s", id, who).
-		WithHint("try again, or raise --lock-timeout")
+	return &store.LockedError{Release: id, Holder: who}
 }
 
 // writerName is the application_name a writer's connection has while it
