@@ -25,7 +25,9 @@ func (e *BlockedError) ExitCode() int { return errs.CodePolicy }
 // passed.
 type CheckNotPassedError struct{ Item string }
 
-func (e *CheckNotPassedError) Error() string { return fmt.Sprintf("check of %s has not passed", e.Item) }
+func (e *CheckNotPassedError) Error() string {
+	return fmt.Sprintf("check of %s has not passed", e.Item)
+}
 
 // ExitCode is SPEC §9's refusal by policy.
 func (e *CheckNotPassedError) ExitCode() int { return errs.CodePolicy }
