@@ -26,6 +26,8 @@ import (
 type GlobalFlags struct {
 	Config      string
 	StateDir    string
+	Checklists  string
+	NotesDir    string
 	As          string
 	Release     string
 	Output      string

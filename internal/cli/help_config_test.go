@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,4 +52,29 @@ func hasFlag(c *cobra.Command, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestChecklistsAndNotesDirFlags: the two path keys that had no flag now
+// have one, and it wins over the default.
+func TestChecklistsAndNotesDirFlags(t *testing.T) {
+	f, out, _ := testFactory(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "minor.yaml"), []byte("name: minor\ndescription: Ours\nextends: base\nphases: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := NewRootCmd(f)
+	root.SetArgs([]string{"checklist", "list", "--checklists", dir})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), filepath.Join(dir, "minor.yaml")+" (overrides embedded)") {
+		t.Errorf("--checklists not used:\n%s", out)
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ChecklistsDir != dir {
+		t.Errorf("ChecklistsDir %q, want %q", cfg.ChecklistsDir, dir)
+	}
 }

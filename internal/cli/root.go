@@ -78,6 +78,8 @@ as an immutable event file that git merges across clones; CI runs
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Flags.Config, "config", "", "config file (default: .octorelease.yaml found from the working directory up)")
 	pf.StringVar(&f.Flags.StateDir, "state-dir", "", "folder of the release state files (default .octorelease)")
+	pf.StringVar(&f.Flags.Checklists, "checklists", "", "folder of the team's checklists (default checklists, beside the config file)")
+	pf.StringVar(&f.Flags.NotesDir, "notes-dir", "", "folder `notes --write` writes to (default release-notes)")
 	pf.StringVar(&f.Flags.As, "as", "", "act as this actor (default: $OCTORELEASE_ACTOR, git user.email, OS user)")
 	pf.StringVarP(&f.Flags.Release, "release", "r", "", "release id to act on (default: $OCTORELEASE_RELEASE or the only one in progress)")
 	pf.StringVarP(&f.Flags.Output, "output", "o", "text", "output format: text, json, yaml or markdown (where supported)")
