@@ -173,24 +173,26 @@ func Load(o LoadOptions) (*Config, error) {
 	cfg.StateDir = resolve("state_dir")
 	cfg.NotesDir = resolve("notes_dir")
 
+	// A value the file gave was checked by Parse with its file:line; one
+	// from the environment or a flag is checked here, naming it.
 	lt := v.GetString("lock_timeout")
 	if cfg.LockTimeout, err = time.ParseDuration(lt); err != nil || cfg.LockTimeout < 0 {
-		return nil, errs.Usagef("lock timeout %q is not a duration such as 10s", lt)
+		return nil, errs.Usagef("%s: lock timeout %q is not a duration such as 10s", o.source(key("lock_timeout"), path), lt)
 	}
-	if cfg.SeparationOfDuties, err = boolKey(v, "policy.separation_of_duties"); err != nil {
-		return nil, err
-	}
-	if cfg.SyncAuto, err = boolKey(v, "sync.auto"); err != nil {
-		return nil, err
-	}
-	if cfg.RequireSignatures, err = boolKey(v, "policy.require_signatures"); err != nil {
-		return nil, err
+	for _, b := range []struct {
+		key string
+		to  *bool
+	}{{"policy.separation_of_duties", &cfg.SeparationOfDuties}, {"sync.auto", &cfg.SyncAuto},
+		{"policy.require_signatures", &cfg.RequireSignatures}} {
+		if *b.to, err = boolKey(v, b.key); err != nil {
+			return nil, errs.Usagef("%s: %v", o.source(key(b.key), path), err)
+		}
 	}
 	cfg.Backend = v.GetString("backend")
 	switch cfg.Backend {
 	case BackendFile, BackendPostgres:
 	default:
-		return nil, errs.Usagef("backend %q must be %s or %s", cfg.Backend, BackendFile, BackendPostgres)
+		return nil, errs.Usagef("%s: backend %q must be %s or %s", o.source(key("backend"), path), cfg.Backend, BackendFile, BackendPostgres)
 	}
 	cfg.SigningKey = v.GetString("signing.key")
 	if cfg.SigningKey != "" && !strings.HasPrefix(cfg.SigningKey, "~") && !strings.HasPrefix(cfg.SigningKey, "ssh-") &&
@@ -215,7 +217,26 @@ func boolKey(v *viper.Viper, key string) (bool, error) {
 	case "false", "0", "no", "":
 		return false, nil
 	}
-	return false, errs.Usagef("%s %q must be true or false", key, s)
+	return false, fmt.Errorf("%s %q must be true or false", key, s)
+}
+
+func key(name string) Key { return Key{Name: name, Env: EnvName(name), Flag: keys[name]} }
+
+// source names where the value of k came from: the flag, the environment
+// variable, else the config file (or the default).
+func (o LoadOptions) source(k Key, file string) string {
+	if o.Flags != nil {
+		if f := o.Flags.Lookup(k.Flag); f != nil && f.Changed {
+			return "--" + k.Flag
+		}
+	}
+	if v, ok := o.LookupEnv(k.Env); ok && v != "" {
+		return k.Env
+	}
+	if file != "" {
+		return file
+	}
+	return "default " + k.Name
 }
 
 // nestKeys turns dotted keys ("policy.separation_of_duties") into nested
