@@ -201,32 +201,42 @@ func listUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 			return fmt.Errorf("listing %d: went back from %d event files to %d", i, last, len(names))
 		}
 		last = len(names)
-		stored := make([]release.StoredEvent, 0, len(names))
-		for _, name := range names {
-			e, ok := cache[name]
-			if !ok {
-				data, err := os.ReadFile(filepath.Join(w.eventsDir(), name))
-				if err != nil {
-					return fmt.Errorf("listing %d: %v", i, err)
+		read := func(names []string) ([]release.StoredEvent, error) {
+			stored := make([]release.StoredEvent, 0, len(names))
+			for _, name := range names {
+				e, ok := cache[name]
+				if !ok {
+					data, err := os.ReadFile(filepath.Join(w.eventsDir(), name))
+					if err != nil {
+						return nil, fmt.Errorf("listing %d: %v", i, err)
+					}
+					if e, err = release.DecodeEvent(data); err != nil {
+						return nil, fmt.Errorf("listing %d: %s: %v", i, name, err)
+					}
+					cache[name] = e
 				}
-				if e, err = release.DecodeEvent(data); err != nil {
-					return fmt.Errorf("listing %d: %s: %v", i, name, err)
-				}
-				cache[name] = e
+				stored = append(stored, release.StoredEvent{Name: name, Event: e})
 			}
-			stored = append(stored, release.StoredEvent{Name: name, Event: e})
+			return stored, nil
 		}
-		listed := map[string]bool{headerHash: true}
-		for _, se := range stored {
-			listed[se.Event.Hash] = true
+		stored, err := read(names)
+		if err != nil {
+			return err
 		}
-		for _, se := range stored {
-			for _, p := range se.Event.Parents {
-				if !listed[p] {
-					again := len(w.eventFiles())
-					return fmt.Errorf("listing %d of %d event files holds %s but not its parent %s (a listing taken just after holds %d files)",
-						i, len(names), se.Name, p[:16], again)
-				}
+		// A listing taken while writers link files can hold a child but
+		// not its parent (ext4 lists in hash order): the store lists
+		// again, and so does this reader. What must hold is that a
+		// listing begun after this one ended holds every parent.
+		for try := 0; ; try++ {
+			missing := missingParent(headerHash, stored)
+			if missing == "" {
+				break
+			}
+			if try == 5 {
+				return fmt.Errorf("listing %d of %d event files: %s, and 5 listings after it too", i, len(stored), missing)
+			}
+			if stored, err = read(w.eventFiles()); err != nil {
+				return err
 			}
 		}
 		if i%16 == 0 {
@@ -236,6 +246,23 @@ func listUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 		}
 		n.Add(1)
 	}
+}
+
+// missingParent describes an event of stored whose parent is not in
+// stored, or is "" when every parent is there.
+func missingParent(headerHash string, stored []release.StoredEvent) string {
+	listed := map[string]bool{headerHash: true}
+	for _, se := range stored {
+		listed[se.Event.Hash] = true
+	}
+	for _, se := range stored {
+		for _, p := range se.Event.Parents {
+			if !listed[p] {
+				return fmt.Sprintf("%s is listed but not its parent %s", se.Name, p[:16])
+			}
+		}
+	}
+	return ""
 }
 
 // statusUntil runs `status -o json` processes in a loop; each must succeed
