@@ -10,8 +10,14 @@ import (
 	"github.com/octorelease/octorelease/internal/ui"
 )
 
+// FinishOptions are the flags of `finish` (none of its own).
+type FinishOptions struct {
+	F *Factory
+}
+
 // NewCmdFinish builds `octorelease finish`.
-func NewCmdFinish(f *Factory, runF func(*Factory) error) *cobra.Command {
+func NewCmdFinish(f *Factory, runF func(*FinishOptions) error) *cobra.Command {
+	opts := &FinishOptions{F: f}
 	return &cobra.Command{
 		Use:   "finish",
 		Short: "Mark the release released (or close an incident run)",
@@ -23,14 +29,15 @@ incident rolled it back.`,
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
-				return runF(f)
+				return runF(opts)
 			}
-			return runFinish(f)
+			return runFinish(opts)
 		},
 	}
 }
 
-func runFinish(f *Factory) error {
+func runFinish(o *FinishOptions) error {
+	f := o.F
 	_, r, err := f.current()
 	if err != nil {
 		return err
@@ -57,38 +64,55 @@ func runFinish(f *Factory) error {
 	})
 }
 
+// AbortOptions are the flags of `abort`.
+type AbortOptions struct {
+	F      *Factory
+	Reason string
+}
+
 // NewCmdAbort builds `octorelease abort`.
-func NewCmdAbort(f *Factory, runF func(*Factory, string) error) *cobra.Command {
-	var reason string
+func NewCmdAbort(f *Factory, runF func(*AbortOptions) error) *cobra.Command {
+	opts := &AbortOptions{F: f}
 	cmd := &cobra.Command{
 		Use:     "abort --reason TEXT",
 		Short:   "Mark the release aborted",
 		Example: `  octorelease abort --reason "superseded by 1.4.1"`,
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(f, reason)
+			// Flags are checked before runF, so an injected runF sees
+			// validated options.
+			if opts.Reason == "" {
+				return errs.Usagef("abort needs --reason")
 			}
-			return func() error {
-				if reason == "" {
-					return errs.Usagef("abort needs --reason")
-				}
-				if err := release.CheckTexts("", reason, nil); err != nil {
-					return err
-				}
-				return f.mutate(func(r *release.Release) error {
-					return r.SetStatus(release.StatusAborted, f.Actor(), reason, f.Now(), f.policy())
-				})
-			}()
+			if err := release.CheckTexts("", opts.Reason, nil); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runAbort(opts)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why the release is aborted (required)")
+	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the release is aborted (required)")
 	return cmd
 }
 
+func runAbort(o *AbortOptions) error {
+	f := o.F
+	return f.mutate(func(r *release.Release) error {
+		return r.SetStatus(release.StatusAborted, f.Actor(), o.Reason, f.Now(), f.policy())
+	})
+}
+
+// ListOptions are the flags of `list`.
+type ListOptions struct {
+	F   *Factory
+	All bool
+}
+
 // NewCmdList builds `octorelease list`.
-func NewCmdList(f *Factory, runF func(*Factory, bool) error) *cobra.Command {
-	var all bool
+func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{F: f}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List releases (in progress, or all) with type, status and progress",
@@ -96,12 +120,12 @@ func NewCmdList(f *Factory, runF func(*Factory, bool) error) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
-				return runF(f, all)
+				return runF(opts)
 			}
-			return runList(f, all)
+			return runList(opts)
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "include released, aborted and rolled-back releases")
+	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "include released, aborted and rolled-back releases")
 	return cmd
 }
 
@@ -112,7 +136,8 @@ type listJSON struct {
 	Gate        gateStateJSON `json:"gate" yaml:"gate"`
 }
 
-func runList(f *Factory, all bool) error {
+func runList(o *ListOptions) error {
+	f, all := o.F, o.All
 	format, err := f.outputFormat("json", "yaml")
 	if err != nil {
 		return err
@@ -187,8 +212,14 @@ func progress(items []release.ItemView) (done, total int) {
 	return done, len(items)
 }
 
+// LogOptions are the flags of `log` (none of its own).
+type LogOptions struct {
+	F *Factory
+}
+
 // NewCmdLog builds `octorelease log`.
-func NewCmdLog(f *Factory, runF func(*Factory) error) *cobra.Command {
+func NewCmdLog(f *Factory, runF func(*LogOptions) error) *cobra.Command {
+	opts := &LogOptions{F: f}
 	return &cobra.Command{
 		Use:     "log",
 		Short:   "Show the release's events, oldest first",
@@ -196,14 +227,15 @@ func NewCmdLog(f *Factory, runF func(*Factory) error) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
-				return runF(f)
+				return runF(opts)
 			}
-			return runLog(f)
+			return runLog(opts)
 		},
 	}
 }
 
-func runLog(f *Factory) error {
+func runLog(o *LogOptions) error {
+	f := o.F
 	format, err := f.outputFormat("json", "yaml")
 	if err != nil {
 		return err

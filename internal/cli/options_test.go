@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/iostreams"
 )
 
@@ -189,5 +190,43 @@ func TestVersionOutput(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"version": "1.2.3-test"`) {
 		t.Errorf("version -o json = %q", out)
+	}
+}
+
+// TestLifecycleFlagsToOptions: finish, abort, list and log take the one
+// command shape; abort's flags are validated before runF is called.
+func TestLifecycleFlagsToOptions(t *testing.T) {
+	f, _, _ := testFactory(t)
+	var abort *AbortOptions
+	cmd := NewCmdAbort(f, func(o *AbortOptions) error { abort = o; return nil })
+	cmd.SetArgs([]string{"--reason", "superseded"})
+	if err := cmd.Execute(); err != nil || abort == nil || abort.Reason != "superseded" || abort.F != f {
+		t.Errorf("abort --reason: %v, %+v", err, abort)
+	}
+	abort = nil
+	cmd = NewCmdAbort(f, func(o *AbortOptions) error { abort = o; return nil })
+	cmd.SetArgs(nil)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); errs.Code(err) != errs.CodeUsage || abort != nil {
+		t.Errorf("abort without --reason: %v, runF called: %v", err, abort != nil)
+	}
+
+	var list *ListOptions
+	lc := NewCmdList(f, func(o *ListOptions) error { list = o; return nil })
+	lc.SetArgs([]string{"--all"})
+	if err := lc.Execute(); err != nil || list == nil || !list.All {
+		t.Errorf("list --all: %v, %+v", err, list)
+	}
+	var fin *FinishOptions
+	fc := NewCmdFinish(f, func(o *FinishOptions) error { fin = o; return nil })
+	fc.SetArgs(nil)
+	if err := fc.Execute(); err != nil || fin == nil || fin.F != f {
+		t.Errorf("finish: %v, %+v", err, fin)
+	}
+	var lg *LogOptions
+	gc := NewCmdLog(f, func(o *LogOptions) error { lg = o; return nil })
+	gc.SetArgs(nil)
+	if err := gc.Execute(); err != nil || lg == nil {
+		t.Errorf("log: %v, %+v", err, lg)
 	}
 }

@@ -306,12 +306,12 @@ func TestStatusWaitingSummary(t *testing.T) {
 func TestListGate(t *testing.T) {
 	fx := newPendingFixture(t)
 	for _, tty := range []bool{true, false} {
-		got := fx.run(t, tty, func() error { return runList(fx.f, false) })
+		got := fx.run(t, tty, func() error { return runList(&ListOptions{F: fx.f}) })
 		pendingGolden(t, "TestListGate-"+map[bool]string{true: "tty", false: "pipe"}[tty], got)
 	}
 	got := fx.run(t, false, func() error {
 		fx.f.Flags.Output = "json"
-		return runList(fx.f, false)
+		return runList(&ListOptions{F: fx.f})
 	})
 	var rows []struct {
 		ID   string        `json:"id"`
@@ -357,7 +357,7 @@ func TestPendingColor(t *testing.T) {
 			fx.f.Flags.Release = "v1.4.0"
 			return runStatus(&StatusOptions{F: fx.f})
 		}},
-		{"TestListGate-tty", func() error { return runList(fx.f, false) }},
+		{"TestListGate-tty", func() error { return runList(&ListOptions{F: fx.f}) }},
 	} {
 		fx.f.IO.SetColor(true)
 		got := fx.run(t, true, tc.run)
