@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,6 +19,7 @@ import (
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/signing"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 )
@@ -52,8 +54,12 @@ type Factory struct {
 	gitEmailF func() string // overridable in tests
 	wrote     bool          // a store write succeeded: sync.auto has work
 	running   bool          // a command's RunE started (see Execute)
-	pol       *release.Policy
-	notify    notifyState // what the writes did, for the webhooks (notify.go)
+
+	signerOnce sync.Once // see signer
+	signerV    signing.Signer
+	signerErr  error
+	pol        *release.Policy
+	notify     notifyState // what the writes did, for the webhooks (notify.go)
 	// AllowedSigners overrides the trust root (gate --allowed-signers).
 	AllowedSigners string
 }
@@ -121,7 +127,8 @@ func (f *Factory) Store() (store.Store, error) {
 		return s
 	}
 	return writerActor{Store: reader, writer: writer,
-		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending, policy: f.policy}, nil
+		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending, policy: f.policy,
+		findSigner: func() { _, _ = f.signer() }}, nil
 }
 
 // writerActor resolves the actor, which the store records as the lock
@@ -133,9 +140,11 @@ type writerActor struct {
 	wrote       func(error)
 	sign        func(*release.Release) error // signs the events a write records
 	policy      func() release.Policy
+	findSigner  func()
 }
 
 func (s writerActor) Create(r *release.Release) error {
+	s.findSigner()
 	if err := s.sign(r); err != nil {
 		return err
 	}
@@ -159,6 +168,7 @@ func (s writerActor) Load(id string) (*release.Release, error) {
 }
 
 func (s writerActor) Update(id string, fn func(*release.Release) error) error {
+	s.findSigner() // before the lock; an error counts only if events are recorded
 	err := s.writer().Update(id, func(r *release.Release) error {
 		r.SetPolicy(s.policy())
 		if err := fn(r); err != nil {

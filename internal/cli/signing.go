@@ -86,6 +86,21 @@ func (t *trust) verifier() func(release.Event, time.Time) error {
 	}
 }
 
+// signer finds the actor's signing key, once per command: it may run git
+// (user.signingkey), and writers look for it before they take a lock
+// (writerActor), so no lock is held while git runs.
+func (f *Factory) signer() (signing.Signer, error) {
+	f.signerOnce.Do(func() {
+		cfg, err := f.Config()
+		if err != nil {
+			f.signerErr = err
+			return
+		}
+		f.signerV, f.signerErr = signing.NewSigner(f.Cwd, cfg.SigningKey, f.getenv)
+	})
+	return f.signerV, f.signerErr
+}
+
 // signPending signs the events a write is about to store with the
 // actor's key, when one is configured. With signatures required, an
 // unsigned event, or one the trust root would not verify, is refused
@@ -98,7 +113,7 @@ func (f *Factory) signPending(r *release.Release) error {
 	if err != nil {
 		return err
 	}
-	signer, err := signing.NewSigner(f.Cwd, cfg.SigningKey, f.getenv)
+	signer, err := f.signer()
 	switch {
 	case errors.Is(err, signing.ErrNoKey):
 		if cfg.RequireSignatures {

@@ -448,15 +448,9 @@ func (s *FileStore) Update(id string, fn func(r *release.Release) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(r); err != nil {
+	pending, err := Apply(id, r, fn)
+	if err != nil || len(pending) == 0 {
 		return err
-	}
-	if r.Meta.ID != id {
-		return errs.Runtimef("update of release %s changed its id to %q", id, clip(r.Meta.ID, 64))
-	}
-	pending := r.Pending()
-	if len(pending) == 0 {
-		return nil
 	}
 	dir := s.eventDir(id)
 	if err := s.checkRealDir(dir); err != nil {

@@ -36,6 +36,19 @@ type Store interface {
 	OpenIDs() ([]string, error)
 }
 
+// Apply is the step of Update every backend shares, taken under the
+// release's lock: fn records events on r, loaded as release id; the events
+// to store are returned (none when fn failed or recorded nothing).
+func Apply(id string, r *release.Release, fn func(*release.Release) error) ([]release.Event, error) {
+	if err := fn(r); err != nil {
+		return nil, err
+	}
+	if r.Meta.ID != id {
+		return nil, errs.Runtimef("update of release %s changed its id to %q", id, clip(r.Meta.ID, 64))
+	}
+	return r.Pending(), nil
+}
+
 // LockedError is a writer that could not take a release's lock in time.
 type LockedError struct {
 	Release string

@@ -824,15 +824,9 @@ func (s *Store) update(ctx context.Context, id string, fn func(r *release.Releas
 		}
 		return lost(err)
 	}
-	if err := fn(r); err != nil {
+	pending, err := store.Apply(id, r, fn)
+	if err != nil || len(pending) == 0 {
 		return err
-	}
-	if r.Meta.ID != id {
-		return errs.Runtimef("update of release %s changed its id to %q", id, clip(r.Meta.ID, 64))
-	}
-	pending := r.Pending()
-	if len(pending) == 0 {
-		return nil
 	}
 	ev, err := encode(pending)
 	if err != nil {
