@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/octorelease/octorelease/internal/release"
 )
 
 const completeConfig = `checklists: checklists
@@ -69,20 +67,10 @@ func completeFixture(t *testing.T) string {
 	write("checklists/minor.yaml", completeChecklist)
 	f := completeFactory(t, dir)
 	for _, v := range []string{"1.3.0", "1.4.0"} {
-		if err := runStart(&StartOptions{F: f, Version: v, Type: "minor", Summary: "Release " + v}); err != nil {
-			t.Fatal(err)
-		}
+		mustRunArgs(t, f, false, "--as", "alice", "start", v, "--type", "minor", "--summary", "Release "+v)
 	}
-	f.Flags.Release = "v1.3.0"
-	if err := f.mutate(func(r *release.Release) error {
-		return r.SetStatus(release.StatusAborted, "alice", "superseded", f.Now(), f.policy())
-	}); err != nil {
-		t.Fatal(err)
-	}
-	f.Flags.Release = ""
-	if err := runSign(&SignOptions{F: f, Items: []string{"acceptance-criteria"}}); err != nil {
-		t.Fatal(err)
-	}
+	mustRunArgs(t, f, false, "--as", "alice", "-r", "v1.3.0", "abort", "--reason", "superseded")
+	mustRunArgs(t, f, false, "--as", "alice", "sign", "acceptance-criteria")
 	return dir
 }
 

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,40 +12,6 @@ import (
 
 	"github.com/octorelease/octorelease/internal/errs"
 )
-
-// -update rewrites testdata/*.golden. Another test file of the package
-// may define the flag too: whichever is initialised first wins.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-	}
-}
-
-func updatingGoldens() bool {
-	return flag.Lookup("update").Value.String() == "true"
-}
-
-// pendingGolden compares got with testdata/<name>.golden.
-func pendingGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if updatingGoldens() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
-}
 
 var pendingT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
@@ -61,7 +25,7 @@ const pendingConfig = `roles:
 `
 
 // pendingFixture is a factory over buffers with a settable clock and two
-// releases in progress:
+// releases in progress, made on the command line (runArgs):
 //
 //   - v1.4.0, started at T0: phase pre-release completed at T0+1h
 //     (deploy's items actionable since then), staging-deploy and
@@ -69,31 +33,23 @@ const pendingConfig = `roles:
 //     since then);
 //   - v2.0.0, started at T0+30m, nothing signed.
 //
-// The clock stands at T0+3h.
+// Both are started by alice. The clock stands at T0+3h.
 type pendingFixture struct {
-	f           *Factory
-	out, errOut *bytes.Buffer
-	now         time.Time
+	f   *Factory
+	now time.Time
 }
 
 func newPendingFixture(t *testing.T) *pendingFixture {
 	t.Helper()
-	f, out, errOut := testFactory(t)
-	fx := &pendingFixture{f: f, out: out, errOut: errOut, now: pendingT0}
+	f, _, _ := testFactory(t)
+	fx := &pendingFixture{f: f, now: pendingT0}
 	f.Now = func() time.Time { return fx.now }
 	if err := os.WriteFile(filepath.Join(f.Cwd, ".octorelease.yaml"), []byte(pendingConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(runStart(&StartOptions{F: f, Version: "1.4.0", Type: "minor", NoWalk: true}))
+	mustRunArgs(t, f, false, "--as", "alice", "start", "1.4.0", "--type", "minor", "--no-walk")
 	fx.now = pendingT0.Add(30 * time.Minute)
-	must(runStart(&StartOptions{F: f, Version: "2.0.0", Type: "major", NoWalk: true}))
-	f.Flags.Release = "v1.4.0"
+	mustRunArgs(t, f, false, "--as", "alice", "start", "2.0.0", "--type", "major", "--no-walk")
 	fx.now = pendingT0.Add(time.Hour)
 	for _, s := range []struct{ as, role, item string }{
 		{"dev", "", "acceptance-criteria"},
@@ -113,34 +69,30 @@ func newPendingFixture(t *testing.T) *pendingFixture {
 	fx.sign(t, "carol", "qa", "staging-deploy")
 	fx.sign(t, "sam", "", "final-security-review")
 	fx.now = pendingT0.Add(3 * time.Hour)
-	f.Flags.Release, f.Flags.As, f.actor = "", "alice", ""
-	out.Reset()
-	errOut.Reset()
 	return fx
 }
 
+// sign signs item of v1.4.0 as as, for role if given.
 func (fx *pendingFixture) sign(t *testing.T, as, role, item string) {
 	t.Helper()
-	fx.f.Flags.As, fx.f.actor = as, ""
-	if err := runSign(&SignOptions{F: fx.f, Items: []string{item}, Role: role}); err != nil {
-		t.Fatalf("sign %s as %s: %v", item, as, err)
+	args := []string{"-r", "v1.4.0", "--as", as, "sign", item}
+	if role != "" {
+		args = append(args, "--role", role)
+	}
+	if _, errOut, err := runArgs(t, fx.f, false, args...); err != nil {
+		t.Fatalf("sign %s as %s: %v (stderr %q)", item, as, err, errOut)
 	}
 }
 
-// run runs fn on a terminal or a pipe and returns stdout, resetting the
-// buffers and the release and output flags afterwards.
-func (fx *pendingFixture) run(t *testing.T, tty bool, fn func() error) string {
+// run runs the command line args as alice, on a terminal or a pipe, and
+// returns stdout.
+func (fx *pendingFixture) run(t *testing.T, tty bool, args ...string) string {
 	t.Helper()
-	fx.f.IO.SetTTY(false, tty, false)
-	defer func() {
-		fx.out.Reset()
-		fx.errOut.Reset()
-		fx.f.Flags.Release, fx.f.Flags.Output = "", ""
-	}()
-	if err := fn(); err != nil {
-		t.Fatalf("%v (stderr %q)", err, fx.errOut)
+	out, errOut, err := runArgs(t, fx.f, tty, append([]string{"--as", "alice"}, args...)...)
+	if err != nil {
+		t.Fatalf("%v (stderr %q)", err, errOut)
 	}
-	return fx.out.String()
+	return out
 }
 
 func TestPendingFlagsToOptions(t *testing.T) {
@@ -174,24 +126,17 @@ func TestPendingText(t *testing.T) {
 	fx := newPendingFixture(t)
 	for _, tc := range []struct {
 		name string
-		opts PendingOptions
+		args []string
 	}{
-		{"one", PendingOptions{}},
-		{"role", PendingOptions{Role: "sre"}},
-		{"all-role", PendingOptions{All: true, Role: "security"}},
-		{"all", PendingOptions{All: true}},
+		{"one", []string{"-r", "v1.4.0", "pending"}},
+		{"role", []string{"-r", "v1.4.0", "pending", "--role", "sre"}},
+		{"all-role", []string{"pending", "--all", "--role", "security"}},
+		{"all", []string{"pending", "--all"}},
 	} {
 		for _, tty := range []bool{true, false} {
 			mode := map[bool]string{true: "tty", false: "pipe"}[tty]
 			t.Run(tc.name+"-"+mode, func(t *testing.T) {
-				got := fx.run(t, tty, func() error {
-					if !tc.opts.All {
-						fx.f.Flags.Release = "v1.4.0"
-					}
-					o := tc.opts
-					o.F = fx.f
-					return runPending(&o)
-				})
+				got := fx.run(t, tty, tc.args...)
 				if strings.Contains(got, "\x1b") {
 					t.Errorf("an escape sequence reached the output:\n%q", got)
 				}
@@ -202,7 +147,7 @@ func TestPendingText(t *testing.T) {
 						}
 					}
 				}
-				pendingGolden(t, "TestPendingText-"+tc.name+"-"+mode, got)
+				checkGolden(t, "TestPendingText-"+tc.name+"-"+mode, got)
 			})
 		}
 	}
@@ -211,11 +156,8 @@ func TestPendingText(t *testing.T) {
 // TestPendingJSON pins the shape of -o json, with and without --all.
 func TestPendingJSON(t *testing.T) {
 	fx := newPendingFixture(t)
-	one := fx.run(t, false, func() error {
-		fx.f.Flags.Release, fx.f.Flags.Output = "1.4.0", "json"
-		return runPending(&PendingOptions{F: fx.f})
-	})
-	pendingGolden(t, "TestPendingJSON-one", one)
+	one := fx.run(t, false, "-r", "1.4.0", "-o", "json", "pending")
+	checkGolden(t, "TestPendingJSON-one", one)
 	var v pendingJSON
 	if err := json.Unmarshal([]byte(one), &v); err != nil {
 		t.Fatal(err)
@@ -223,11 +165,8 @@ func TestPendingJSON(t *testing.T) {
 	if v.Release != "v1.4.0" || v.Gate.Passed || v.Gate.Blockers != 6 {
 		t.Errorf("release %s gate %+v, want v1.4.0 blocked by 6", v.Release, v.Gate)
 	}
-	all := fx.run(t, false, func() error {
-		fx.f.Flags.Output = "json"
-		return runPending(&PendingOptions{F: fx.f, All: true, Role: "qa"})
-	})
-	pendingGolden(t, "TestPendingJSON-all-qa", all)
+	all := fx.run(t, false, "-o", "json", "pending", "--all", "--role", "qa")
+	checkGolden(t, "TestPendingJSON-all-qa", all)
 	var vs []pendingJSON
 	if err := json.Unmarshal([]byte(all), &vs); err != nil {
 		t.Fatal(err)
@@ -248,21 +187,20 @@ func TestPendingJSON(t *testing.T) {
 // asked for) says so on stderr, and writes no data.
 func TestPendingNobody(t *testing.T) {
 	fx := newPendingFixture(t)
-	fx.f.IO.SetTTY(false, false, false)
-	fx.f.Flags.Release = "v1.4.0"
-	if err := runPending(&PendingOptions{F: fx.f, Role: "developer"}); err != nil {
+	out, errOut, err := runArgs(t, fx.f, false, "--as", "alice", "-r", "v1.4.0", "pending", "--role", "developer")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if fx.out.Len() != 0 {
-		t.Errorf("stdout %q, want nothing", fx.out)
+	if out != "" {
+		t.Errorf("stdout %q, want nothing", out)
 	}
-	if got, want := fx.errOut.String(), "v1.4.0 is not waiting on Developer now\n"; got != want {
+	if got, want := errOut, "v1.4.0 is not waiting on Developer now\n"; got != want {
 		t.Errorf("stderr %q, want %q", got, want)
 	}
-	if err := runPending(&PendingOptions{F: fx.f, Role: "wizard"}); errs.Code(err) != errs.CodeUsage {
+	if _, _, err := runArgs(t, fx.f, false, "--as", "alice", "-r", "v1.4.0", "pending", "--role", "wizard"); errs.Code(err) != errs.CodeUsage {
 		t.Errorf("unknown role: %v, want a usage error", err)
 	}
-	if err := runPending(&PendingOptions{F: fx.f, All: true}); errs.Code(err) != errs.CodeUsage {
+	if _, _, err := runArgs(t, fx.f, false, "--as", "alice", "-r", "v1.4.0", "pending", "--all"); errs.Code(err) != errs.CodeUsage {
 		t.Errorf("--all with -r: %v, want a usage error", err)
 	}
 }
@@ -271,11 +209,8 @@ func TestPendingNobody(t *testing.T) {
 // terminal, and only there.
 func TestStatusWaitingSummary(t *testing.T) {
 	fx := newPendingFixture(t)
-	tty := fx.run(t, true, func() error {
-		fx.f.Flags.Release = "v1.4.0"
-		return runStatus(&StatusOptions{F: fx.f})
-	})
-	pendingGolden(t, "TestStatusWaitingSummary-tty", tty)
+	tty := fx.run(t, true, "-r", "v1.4.0", "status")
+	checkGolden(t, "TestStatusWaitingSummary-tty", tty)
 	if strings.Contains(tty, "\x1b") {
 		t.Errorf("an escape sequence reached the output:\n%q", tty)
 	}
@@ -284,18 +219,12 @@ func TestStatusWaitingSummary(t *testing.T) {
 	if last := lines[len(lines)-1]; last != want || lines[len(lines)-2] != "" {
 		t.Errorf("status on a terminal ends\n%q\n%q\nwant a blank line and\n%q", lines[len(lines)-2], last, want)
 	}
-	filtered := fx.run(t, true, func() error {
-		fx.f.Flags.Release = "v1.4.0"
-		return runStatus(&StatusOptions{F: fx.f, Role: "sre", Pending: true})
-	})
+	filtered := fx.run(t, true, "-r", "v1.4.0", "status", "--role", "sre", "--pending")
 	if got := filtered[strings.LastIndex(strings.TrimSuffix(filtered, "\n"), "\n")+1:]; got != "waiting on: SRE/DevOps (alice) for backup, production-deploy since 2h\n" {
 		t.Errorf("status --role sre on a terminal ends %q", got)
 	}
-	for _, format := range []string{"", "json"} {
-		got := fx.run(t, false, func() error {
-			fx.f.Flags.Release, fx.f.Flags.Output = "v1.4.0", format
-			return runStatus(&StatusOptions{F: fx.f})
-		})
+	for _, format := range []string{"text", "json"} {
+		got := fx.run(t, false, "-r", "v1.4.0", "-o", format, "status")
 		if strings.Contains(got, "waiting on:") {
 			t.Errorf("status -o %q on a pipe has the summary:\n%s", format, got)
 		}
@@ -306,13 +235,10 @@ func TestStatusWaitingSummary(t *testing.T) {
 func TestListGate(t *testing.T) {
 	fx := newPendingFixture(t)
 	for _, tty := range []bool{true, false} {
-		got := fx.run(t, tty, func() error { return runList(&ListOptions{F: fx.f}) })
-		pendingGolden(t, "TestListGate-"+map[bool]string{true: "tty", false: "pipe"}[tty], got)
+		got := fx.run(t, tty, "list")
+		checkGolden(t, "TestListGate-"+map[bool]string{true: "tty", false: "pipe"}[tty], got)
 	}
-	got := fx.run(t, false, func() error {
-		fx.f.Flags.Output = "json"
-		return runList(&ListOptions{F: fx.f})
-	})
+	got := fx.run(t, false, "-o", "json", "list")
 	var rows []struct {
 		ID   string        `json:"id"`
 		Gate gateStateJSON `json:"gate"`
@@ -330,7 +256,7 @@ func TestListGate(t *testing.T) {
 // progress exits 2 and names them.
 func TestGateSeveralInProgress(t *testing.T) {
 	fx := newPendingFixture(t)
-	err := runGate(&GateOptions{F: fx.f})
+	_, _, err := runArgs(t, fx.f, false, "--as", "alice", "gate")
 	if errs.Code(err) != errs.CodeUsage {
 		t.Fatalf("gate: %v (exit %d), want exit 2", err, errs.Code(err))
 	}
@@ -350,17 +276,14 @@ func TestPendingColor(t *testing.T) {
 	fx := newPendingFixture(t)
 	for _, tc := range []struct {
 		golden string
-		run    func() error
+		args   []string
 	}{
-		{"TestPendingText-all-tty", func() error { return runPending(&PendingOptions{F: fx.f, All: true}) }},
-		{"TestStatusWaitingSummary-tty", func() error {
-			fx.f.Flags.Release = "v1.4.0"
-			return runStatus(&StatusOptions{F: fx.f})
-		}},
-		{"TestListGate-tty", func() error { return runList(&ListOptions{F: fx.f}) }},
+		{"TestPendingText-all-tty", []string{"pending", "--all"}},
+		{"TestStatusWaitingSummary-tty", []string{"-r", "v1.4.0", "status"}},
+		{"TestListGate-tty", []string{"list"}},
 	} {
 		fx.f.IO.SetColor(true)
-		got := fx.run(t, true, tc.run)
+		got := fx.run(t, true, tc.args...)
 		fx.f.IO.SetColor(false)
 		if !sgr.MatchString(got) {
 			t.Errorf("%s: no colour on a colour terminal:\n%s", tc.golden, got)
