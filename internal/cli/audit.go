@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -11,13 +12,23 @@ import (
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/gitsync"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/signing"
+	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // AuditOptions are the flags of `audit verify`.
 type AuditOptions struct {
-	F     *Factory
+	IO        *iostreams.IOStreams
+	Format    func(allowed ...string) (string, error)
+	Config    func() (*config.Config, error)
+	Store     func() (store.Store, error)
+	ReleaseID func(store.Store) (string, error)
+	TrustRoot func() (*trust, error)
+	Repo      string // the working directory, in the git repository of --since
+
 	All   bool
 	Since string
 }
@@ -28,7 +39,8 @@ func NewCmdAudit(f *Factory, runF func(*AuditOptions) error) *cobra.Command {
 		Use:   "audit <command>",
 		Short: "Verify the recorded events of releases",
 	}
-	opts := &AuditOptions{F: f}
+	opts := &AuditOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Store: f.Store,
+		ReleaseID: f.ReleaseID, TrustRoot: f.trustRoot, Repo: f.Cwd}
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify a release's events (or every release's with --all)",
@@ -48,12 +60,7 @@ change that edits or deletes recorded history is refused and named.`,
   octorelease audit verify --all -o json
   octorelease audit verify --all --since "$(git merge-base origin/main HEAD)"`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runAuditVerify(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runAuditVerify) },
 	}
 	verify.Flags().BoolVarP(&opts.All, "all", "a", false, "verify every release in the state folder")
 	verify.Flags().StringVar(&opts.Since, "since", "", "also check that no state file present at this git revision was changed or removed")
@@ -82,12 +89,19 @@ type auditSignerJSON struct {
 }
 
 func runAuditVerify(o *AuditOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	s, err := f.Store()
+	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	t, err := o.TrustRoot()
+	if err != nil {
+		return err
+	}
+	s, err := o.Store()
 	if err != nil {
 		return err
 	}
@@ -97,7 +111,7 @@ func runAuditVerify(o *AuditOptions) error {
 			return err
 		}
 	} else {
-		id, err := f.ReleaseID(s)
+		id, err := o.ReleaseID(s)
 		if err != nil && errs.Code(err) == errs.CodeRuntime {
 			// Finding the release in progress loads it, and a damaged one
 			// does not load: audit the one open release anyway, to say why.
@@ -132,9 +146,7 @@ func runAuditVerify(o *AuditOptions) error {
 		default:
 			if r != nil {
 				res.Events = len(r.Events)
-				if err := auditSignatures(f, r, res); err != nil {
-					return err
-				}
+				auditSignatures(cfg, t, r, res)
 			}
 			for _, d := range damage {
 				res.Problems = append(res.Problems, d.String())
@@ -142,7 +154,7 @@ func runAuditVerify(o *AuditOptions) error {
 		}
 	}
 	if o.Since != "" {
-		if err := auditSince(f, o.Since, result); err != nil {
+		if err := auditSince(cfg, o.Repo, o.Since, result); err != nil {
 			return err
 		}
 	}
@@ -154,7 +166,7 @@ func runAuditVerify(o *AuditOptions) error {
 			failed++
 		}
 	}
-	if err := writeAudit(f, format, results); err != nil {
+	if err := writeAudit(o.IO, format, results); err != nil {
 		return err
 	}
 	if failed > 0 {
@@ -166,15 +178,11 @@ func runAuditVerify(o *AuditOptions) error {
 // auditSince adds, to the release each belongs to, the state files that
 // were present at rev and are now changed or gone. Every release's files
 // count, not only the ones verified: history is history.
-func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error {
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
+func auditSince(cfg *config.Config, repo, rev string, result func(id string) *auditJSON) error {
 	if cfg.Backend == config.BackendPostgres {
 		return errs.Usagef("audit verify --since compares the state folder with git history; with backend postgres rows are immutable in the database (export, then audit the folder)")
 	}
-	changes, err := gitsync.Changed(context.Background(), f.Cwd, cfg.StateDir, rev)
+	changes, err := gitsync.Changed(context.Background(), repo, cfg.StateDir, rev)
 	if err != nil {
 		return errs.Usagef("audit verify --since %s: %v", rev, err)
 	}
@@ -192,15 +200,7 @@ func auditSince(f *Factory, rev string, result func(id string) *auditJSON) error
 // auditSignatures names each event's signer and key, and adds a problem
 // for a signature that does not verify, or for an unsigned event when
 // signatures are required.
-func auditSignatures(f *Factory, r *release.Release, res *auditJSON) error {
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	t, err := f.trustRoot()
-	if err != nil {
-		return err
-	}
+func auditSignatures(cfg *config.Config, t *trust, r *release.Release, res *auditJSON) {
 	at := r.SignatureTimes()
 	for i, e := range r.Events {
 		detail, verr := t.describeSigner(e, at[i])
@@ -217,31 +217,30 @@ func auditSignatures(f *Factory, r *release.Release, res *auditJSON) error {
 			res.Problems = append(res.Problems, fmt.Sprintf("events/%s: %s by %s: %s, and signatures are required", row.Event, e.Kind, e.Actor, detail))
 		}
 	}
-	return nil
 }
 
-func writeAudit(f *Factory, format string, results []*auditJSON) error {
+func writeAudit(io *iostreams.IOStreams, format string, results []*auditJSON) error {
 	if format != "text" {
-		return writeData(f.IO.Out, format, results)
+		return writeData(io.Out, format, results)
 	}
-	th := f.Theme()
+	th := ui.NewTheme(io.ColorEnabled())
 	for _, res := range results {
 		if res.Intact {
-			fmt.Fprintf(f.IO.Out, "%s %s: %d events, intact\n", th.Done("✓"), res.Release, res.Events)
-			writeSigners(f, res.Signers)
+			fmt.Fprintf(io.Out, "%s %s: %d events, intact\n", th.Done("✓"), res.Release, res.Events)
+			writeSigners(io.Out, res.Signers)
 			continue
 		}
-		fmt.Fprintf(f.IO.Out, "%s %s: tampered or damaged\n", th.Failed("✗"), res.Release)
+		fmt.Fprintf(io.Out, "%s %s: tampered or damaged\n", th.Failed("✗"), res.Release)
 		for _, p := range res.Problems {
-			fmt.Fprintf(f.IO.Out, "  %s\n", p)
+			fmt.Fprintf(io.Out, "  %s\n", p)
 		}
-		writeSigners(f, res.Signers)
+		writeSigners(io.Out, res.Signers)
 	}
 	return nil
 }
 
 // writeSigners lists who signed each event, when any event is signed.
-func writeSigners(f *Factory, rows []auditSignerJSON) {
+func writeSigners(w io.Writer, rows []auditSignerJSON) {
 	signed := false
 	for _, r := range rows {
 		signed = signed || r.Signed
@@ -250,6 +249,6 @@ func writeSigners(f *Factory, rows []auditSignerJSON) {
 		return
 	}
 	for _, r := range rows {
-		fmt.Fprintf(f.IO.Out, "  %s\t%s\t%s\t%s\n", r.Event, r.Kind, r.Actor, r.Detail)
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", r.Event, r.Kind, r.Actor, r.Detail)
 	}
 }

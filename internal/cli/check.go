@@ -11,21 +11,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/checkrun"
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
+	"github.com/octorelease/octorelease/internal/workflow"
 )
 
 // CheckOptions are the flags of `check`.
 type CheckOptions struct {
-	F     *Factory
+	IO      *iostreams.IOStreams
+	Format  func(allowed ...string) (string, error)
+	Config  func() (*config.Config, error)
+	Policy  func() (release.Policy, error)
+	Current func() (store.Store, *release.Release, error)
+	Update  func(func(*release.Release) error) (workflow.Outcome, error)
+	Actor   func() string
+	Now     func() time.Time
+
 	Items []string
 	Sign  bool
 }
 
 // NewCmdCheck builds `octorelease check`.
 func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{F: f}
+	opts := &CheckOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
+		Current: f.Current, Update: f.Update, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "check [ITEM...]",
 		Short: "Run the items' automated checks and record the results",
@@ -48,10 +61,7 @@ you may sign for.`,
   octorelease check production-deploy --sign`,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Items = args
-			if runF != nil {
-				return runF(opts)
-			}
-			return runCheck(opts)
+			return run(opts, runF, runCheck)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Sign, "sign", false, "sign each item whose check passes, for every role you may sign for")
@@ -73,20 +83,19 @@ func checkRunView(item, by string, at time.Time, res release.CheckResult) checkR
 }
 
 func runCheck(o *CheckOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	s, r, err := f.current()
+	s, r, err := o.Current()
 	if err != nil {
 		return err
 	}
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	pol, err := f.Policy()
+	pol, err := o.Policy()
 	if err != nil {
 		return err
 	}
@@ -98,9 +107,9 @@ func runCheck(o *CheckOptions) error {
 	if len(targets) == 0 {
 		// The embedded checklists have no checks: CI's `octorelease check`
 		// step has nothing to do, which is not a failure.
-		fmt.Fprintf(f.IO.ErrOut, "nothing to check: no item of %s has a check\n", r.Meta.ID)
+		fmt.Fprintf(o.IO.ErrOut, "nothing to check: no item of %s has a check\n", r.Meta.ID)
 		if format != "text" {
-			return writeData(f.IO.Out, format, results)
+			return writeData(o.IO.Out, format, results)
 		}
 		return nil
 	}
@@ -112,16 +121,16 @@ func runCheck(o *CheckOptions) error {
 	failed := 0
 	var signErr, stopErr error
 	for _, it := range targets {
-		res := runOneCheck(ctx, f, cfg.Root, r.Meta, it)
+		res := runOneCheck(ctx, o.IO, cfg.Root, r.Meta, it)
 		if ctx.Err() != nil {
 			// However the check ended, a signal came while it ran: its
 			// result is not the check's verdict.
-			fmt.Fprintf(f.IO.ErrOut, "✗ check of %s interrupted: stopped, not recorded\n", it.ID)
+			fmt.Fprintf(o.IO.ErrOut, "✗ check of %s interrupted: stopped, not recorded\n", it.ID)
 			stopErr = &errs.Error{Code: codeInterrupted,
 				Msg: fmt.Sprintf("interrupted: the check of %s was stopped and not recorded", it.ID)}
 			break
 		}
-		actor, at := f.Actor(), f.Now()
+		actor, at := o.Actor(), o.Now()
 		err := s.Update(r.Meta.ID, func(cur *release.Release) error {
 			if err := cur.RecordCheck(it.ID, actor, at, res); err != nil {
 				return err
@@ -136,8 +145,8 @@ func runCheck(o *CheckOptions) error {
 		if !res.Passed {
 			failed++
 		} else if o.Sign {
-			if err := signPassed(f, it.ID, pol); err != nil {
-				fmt.Fprintf(f.IO.ErrOut, "  not signed: %v\n", err)
+			if err := signPassed(o, cfg, it.ID, pol); err != nil {
+				fmt.Fprintf(o.IO.ErrOut, "  not signed: %v\n", err)
 				signErr = err
 			}
 		}
@@ -148,7 +157,7 @@ func runCheck(o *CheckOptions) error {
 	}
 	// The results recorded, also when interrupted: they are in the state.
 	if format != "text" {
-		if err := writeData(f.IO.Out, format, results); err != nil {
+		if err := writeData(o.IO.Out, format, results); err != nil {
 			return err
 		}
 	}
@@ -190,23 +199,23 @@ func checkTargets(r *release.Release, ids []string, pol release.Policy) ([]relea
 	return out, nil
 }
 
-func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it release.ItemView) release.CheckResult {
-	tty := f.IO.IsStderrTTY()
+func runOneCheck(ctx context.Context, io *iostreams.IOStreams, dir string, m release.Meta, it release.ItemView) release.CheckResult {
+	tty := io.IsStderrTTY()
 	var progress func(time.Duration)
 	if tty {
 		progress = func(d time.Duration) {
-			fmt.Fprint(f.IO.ErrOut, ui.ProgressLine(f.IO.StderrWidth(),
+			fmt.Fprint(io.ErrOut, ui.ProgressLine(io.StderrWidth(),
 				fmt.Sprintf("⠿ %s: %s  %s", it.ID, it.Check.Run, d.Truncate(100*time.Millisecond))))
 		}
 	} else {
-		fmt.Fprintf(f.IO.ErrOut, "running check of %s: %s\n", it.ID, it.Check.Run)
+		fmt.Fprintf(io.ErrOut, "running check of %s: %s\n", it.ID, it.Check.Run)
 	}
 	res := checkrun.Run(ctx, checkrun.Spec{
 		Command: it.Check.Run, Dir: dir, Timeout: it.Check.EffectiveTimeout(),
 		Env: []string{"OCTORELEASE_RELEASE=" + m.ID, "OCTORELEASE_VERSION=" + m.Version, "OCTORELEASE_ITEM=" + it.ID},
 	}, progress)
 	if tty {
-		fmt.Fprint(f.IO.ErrOut, "\r\033[K")
+		fmt.Fprint(io.ErrOut, "\r\033[K")
 	}
 	if ctx.Err() != nil {
 		return res // interrupted: the caller says so, and records nothing
@@ -214,38 +223,44 @@ func runOneCheck(ctx context.Context, f *Factory, dir string, m release.Meta, it
 	d := time.Duration(res.DurationMS) * time.Millisecond
 	switch {
 	case res.Passed:
-		fmt.Fprintf(f.IO.ErrOut, "✓ check of %s passed in %s\n", it.ID, d)
+		fmt.Fprintf(io.ErrOut, "✓ check of %s passed in %s\n", it.ID, d)
 	case res.TimedOut:
-		fmt.Fprintf(f.IO.ErrOut, "✗ check of %s timed out after %s and was killed\n", it.ID, d)
+		fmt.Fprintf(io.ErrOut, "✗ check of %s timed out after %s and was killed\n", it.ID, d)
 	default:
-		fmt.Fprintf(f.IO.ErrOut, "✗ check of %s failed (exit %d) in %s\n", it.ID, res.ExitCode, d)
+		fmt.Fprintf(io.ErrOut, "✗ check of %s failed (exit %d) in %s\n", it.ID, res.ExitCode, d)
 	}
 	if !res.Passed && res.OutputTail != "" {
-		fmt.Fprintf(f.IO.ErrOut, "%s\n", res.OutputTail)
+		fmt.Fprintf(io.ErrOut, "%s\n", res.OutputTail)
 	}
 	return res
 }
 
 // signPassed signs an item whose check just passed, for each pending role
 // the actor may sign for.
-func signPassed(f *Factory, id string, pol release.Policy) error {
-	return f.mutate(func(r *release.Release) error {
+func signPassed(o *CheckOptions, cfg *config.Config, id string, pol release.Policy) error {
+	actor := o.Actor()
+	out, err := o.Update(func(r *release.Release) error {
 		it, _ := r.Evaluate(pol).Item(id)
 		signed := 0
 		for _, role := range it.PendingRoles {
-			if !pol.MaySign(f.Actor(), role) {
+			if !pol.MaySign(actor, role) {
 				continue
 			}
-			err := r.Sign(release.SignRequest{Items: []string{id}, Role: role, Actor: f.Actor(),
-				Note: "check passed", At: f.Now()}, pol)
+			err := r.Sign(release.SignRequest{Items: []string{id}, Role: role, Actor: actor,
+				Note: "check passed", At: o.Now()}, pol)
 			if err != nil {
 				return err
 			}
 			signed++
 		}
 		if signed == 0 && len(it.PendingRoles) > 0 {
-			return errs.Policyf("%s may not sign %s for any of its pending roles", f.Actor(), id)
+			return errs.Policyf("%s may not sign %s for any of its pending roles", actor, id)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	return nil
 }

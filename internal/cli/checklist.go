@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/checklist"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/ui"
 )
 
@@ -19,60 +21,85 @@ func NewCmdChecklist(f *Factory) *cobra.Command {
 incident playbook. The defaults are embedded; files in your checklists folder
 override them by name and may add new ones.`,
 	}
-	cmd.AddCommand(newCmdChecklistList(f), newCmdChecklistShow(f), newCmdChecklistValidate(f))
+	cmd.AddCommand(NewCmdChecklistList(f, nil), NewCmdChecklistShow(f, nil), NewCmdChecklistValidate(f, nil))
 	return cmd
 }
 
-func newCmdChecklistList(f *Factory) *cobra.Command {
+// ChecklistListOptions are the flags of `checklist list` (none of its own).
+type ChecklistListOptions struct {
+	IO     *iostreams.IOStreams
+	Format func(allowed ...string) (string, error)
+	Loader func() (*checklist.Loader, error)
+}
+
+// NewCmdChecklistList builds `octorelease checklist list`.
+func NewCmdChecklistList(f *Factory, runF func(*ChecklistListOptions) error) *cobra.Command {
+	opts := &ChecklistListOptions{IO: f.IO, Format: f.outputFormat, Loader: f.Loader}
 	return &cobra.Command{
 		Use:     "list",
 		Short:   "List the available checklists and where each comes from",
 		Example: "  octorelease checklist list\n  octorelease checklist list -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			format, err := f.outputFormat("json", "yaml")
-			if err != nil {
-				return err
-			}
-			loader, err := f.Loader()
-			if err != nil {
-				return err
-			}
-			entries, err := loader.List()
-			if err != nil {
-				return err
-			}
-			if format != "text" {
-				type entryJSON struct {
-					Name        string `json:"name" yaml:"name"`
-					Description string `json:"description" yaml:"description"`
-					Source      string `json:"source" yaml:"source"`
-					Overrides   bool   `json:"overrides" yaml:"overrides"`
-				}
-				out := make([]entryJSON, len(entries))
-				for i, e := range entries {
-					out[i] = entryJSON{e.Name, e.Description, e.Source, e.Overrides}
-				}
-				return writeData(f.IO.Out, format, out)
-			}
-			t := &ui.Table{TTY: f.IO.IsStdoutTTY(), Width: f.IO.TerminalWidth()}
-			th := f.Theme()
-			if t.TTY {
-				t.Row(th.Heading("NAME"), th.Heading("SOURCE"), th.Heading("DESCRIPTION"))
-			}
-			for _, e := range entries {
-				src := e.Source
-				if e.Overrides {
-					src += " (overrides embedded)"
-				}
-				t.Row(e.Name, src, e.Description)
-			}
-			return t.Render(f.IO.Out, "")
-		},
+		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runChecklistList) },
 	}
 }
 
-func newCmdChecklistShow(f *Factory) *cobra.Command {
+// checklistEntryJSON is one row of `checklist list -o json`.
+type checklistEntryJSON struct {
+	Name        string `json:"name" yaml:"name"`
+	Description string `json:"description" yaml:"description"`
+	Source      string `json:"source" yaml:"source"`
+	Overrides   bool   `json:"overrides" yaml:"overrides"`
+}
+
+func runChecklistList(o *ChecklistListOptions) error {
+	format, err := o.Format("json", "yaml")
+	if err != nil {
+		return err
+	}
+	loader, err := o.Loader()
+	if err != nil {
+		return err
+	}
+	entries, err := loader.List()
+	if err != nil {
+		return err
+	}
+	if format != "text" {
+		out := make([]checklistEntryJSON, len(entries))
+		for i, e := range entries {
+			out[i] = checklistEntryJSON{e.Name, e.Description, e.Source, e.Overrides}
+		}
+		return writeData(o.IO.Out, format, out)
+	}
+	t := &ui.Table{TTY: o.IO.IsStdoutTTY(), Width: o.IO.TerminalWidth()}
+	th := ui.NewTheme(o.IO.ColorEnabled())
+	if t.TTY {
+		t.Row(th.Heading("NAME"), th.Heading("SOURCE"), th.Heading("DESCRIPTION"))
+	}
+	for _, e := range entries {
+		src := e.Source
+		if e.Overrides {
+			src += " (overrides embedded)"
+		}
+		t.Row(e.Name, src, e.Description)
+	}
+	return t.Render(o.IO.Out, "")
+}
+
+// ChecklistShowOptions are the argument of `checklist show`.
+type ChecklistShowOptions struct {
+	IO       *iostreams.IOStreams
+	Format   func(allowed ...string) (string, error)
+	Loader   func() (*checklist.Loader, error)
+	Renderer func() (ui.Renderer, error)
+
+	Name string
+}
+
+// NewCmdChecklistShow builds `octorelease checklist show`.
+func NewCmdChecklistShow(f *Factory, runF func(*ChecklistShowOptions) error) *cobra.Command {
+	opts := &ChecklistShowOptions{IO: f.IO, Format: f.outputFormat, Loader: f.Loader, Renderer: f.Renderer}
 	return &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a resolved checklist (extends applied)",
@@ -80,47 +107,47 @@ func newCmdChecklistShow(f *Factory) *cobra.Command {
   octorelease checklist show major -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return func() error {
-				format, err := f.outputFormat("json", "yaml", "markdown")
-				if err != nil {
-					return err
-				}
-				loader, err := f.Loader()
-				if err != nil {
-					return err
-				}
-				cl, err := loader.Load(args[0])
-				if err != nil {
-					return err
-				}
-				switch format {
-				case "json", "yaml":
-					return writeData(f.IO.Out, format, cl)
-				case "markdown":
-					return renderChecklistMarkdown(f, cl)
-				}
-				return renderChecklist(f, cl)
-			}()
+			opts.Name = args[0]
+			return run(opts, runF, runChecklistShow)
 		},
 	}
 }
 
-func renderChecklist(f *Factory, cl *checklist.Checklist) error {
-	cfg, err := f.Config()
+func runChecklistShow(o *ChecklistShowOptions) error {
+	format, err := o.Format("json", "yaml", "markdown")
 	if err != nil {
 		return err
 	}
-	rd, err := f.renderer()
+	loader, err := o.Loader()
 	if err != nil {
 		return err
 	}
-	th, w := rd.Theme, f.IO.Out
+	cl, err := loader.Load(o.Name)
+	if err != nil {
+		return err
+	}
+	if format == "json" || format == "yaml" {
+		return writeData(o.IO.Out, format, cl)
+	}
+	rd, err := o.Renderer()
+	if err != nil {
+		return err
+	}
+	if format == "markdown" {
+		renderChecklistMarkdown(rd.W, rd.RoleName, cl)
+		return nil
+	}
+	return renderChecklist(rd, cl)
+}
+
+func renderChecklist(rd ui.Renderer, cl *checklist.Checklist) error {
+	th, w := rd.Theme, rd.W
 	fmt.Fprintln(w, rd.Line(fmt.Sprintf("%s  %s  (%s)", th.Heading(ui.Clean(cl.Name)), ui.Clean(cl.Description), ui.Clean(cl.Source))))
 	for _, p := range cl.Phases {
 		fmt.Fprintf(w, "\n%s\n", rd.Line(th.Heading(ui.Clean(p.Title))+"  "+th.Muted(p.ID)))
 		t := rd.Table()
 		for _, it := range p.Items {
-			t.Row(it.ID, ui.Clean(it.Title), roleNames(th, cfg.RoleName, it.Roles), ui.Clean(itemNotes(it)))
+			t.Row(it.ID, ui.Clean(it.Title), roleNames(th, rd.RoleName, it.Roles), ui.Clean(itemNotes(it)))
 		}
 		if err := t.Render(w, "  "); err != nil {
 			return err
@@ -129,19 +156,14 @@ func renderChecklist(f *Factory, cl *checklist.Checklist) error {
 	return nil
 }
 
-func renderChecklistMarkdown(f *Factory, cl *checklist.Checklist) error {
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	w := f.IO.Out
+func renderChecklistMarkdown(w io.Writer, roleName func(string) string, cl *checklist.Checklist) {
 	fmt.Fprintf(w, "# %s\n\n%s\n", cl.Name, cl.Description)
 	for _, p := range cl.Phases {
 		fmt.Fprintf(w, "\n## %s\n\n", p.Title)
 		for _, it := range p.Items {
 			roles := make([]string, len(it.Roles))
 			for i, r := range it.Roles {
-				roles[i] = "**" + cfg.RoleName(r) + "**"
+				roles[i] = "**" + roleName(r) + "**"
 			}
 			note := itemNotes(it)
 			if note != "" {
@@ -150,7 +172,6 @@ func renderChecklistMarkdown(f *Factory, cl *checklist.Checklist) error {
 			fmt.Fprintf(w, "- [ ] `%s` %s — %s%s\n", it.ID, it.Title, strings.Join(roles, " and "), note)
 		}
 	}
-	return nil
 }
 
 // itemNotes summarises an item's optional flag, needs and check.
@@ -176,7 +197,17 @@ func roleNames(th ui.Theme, name func(string) string, ids []string) string {
 	return strings.Join(names, ", ")
 }
 
-func newCmdChecklistValidate(f *Factory) *cobra.Command {
+// ChecklistValidateOptions are the arguments of `checklist validate`.
+type ChecklistValidateOptions struct {
+	IO     *iostreams.IOStreams
+	Loader func() (*checklist.Loader, error)
+
+	Files []string
+}
+
+// NewCmdChecklistValidate builds `octorelease checklist validate`.
+func NewCmdChecklistValidate(f *Factory, runF func(*ChecklistValidateOptions) error) *cobra.Command {
+	opts := &ChecklistValidateOptions{IO: f.IO, Loader: f.Loader}
 	return &cobra.Command{
 		Use:   "validate [FILE...]",
 		Short: "Validate your team's checklists (or the given files)",
@@ -185,21 +216,24 @@ file:line:column. Exits 0 when valid, 2 when not.`,
 		Example: `  octorelease checklist validate
   octorelease checklist validate checklists/minor.yaml`,
 		RunE: func(_ *cobra.Command, args []string) error {
-			return func() error {
-				loader, err := f.Loader()
-				if err != nil {
-					return err
-				}
-				if err := loader.Validate(args); err != nil {
-					return err
-				}
-				what := "checklists in " + loader.Dir
-				if len(args) > 0 {
-					what = strings.Join(args, ", ")
-				}
-				fmt.Fprintf(f.IO.ErrOut, "✓ %s valid\n", what)
-				return nil
-			}()
+			opts.Files = args
+			return run(opts, runF, runChecklistValidate)
 		},
 	}
+}
+
+func runChecklistValidate(o *ChecklistValidateOptions) error {
+	loader, err := o.Loader()
+	if err != nil {
+		return err
+	}
+	if err := loader.Validate(o.Files); err != nil {
+		return err
+	}
+	what := "checklists in " + loader.Dir
+	if len(o.Files) > 0 {
+		what = strings.Join(o.Files, ", ")
+	}
+	fmt.Fprintf(o.IO.ErrOut, "✓ %s valid\n", what)
+	return nil
 }

@@ -4,11 +4,15 @@ import (
 	"errors"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/workflow"
 )
 
 // errNoRepo: the working directory is not in a git repository.
@@ -44,14 +48,22 @@ func (f *Factory) headMovedPast(commit string) (string, bool) {
 
 // RetargetOptions are the arguments and flags of `retarget`.
 type RetargetOptions struct {
-	F      *Factory
+	IO            *iostreams.IOStreams
+	Config        func() (*config.Config, error)
+	Policy        func() (release.Policy, error)
+	Update        func(func(*release.Release) error) (workflow.Outcome, error)
+	ResolveCommit func(rev string) (string, error)
+	Actor         func() string
+	Now           func() time.Time
+
 	Rev    string
 	Reason string
 }
 
 // NewCmdRetarget builds `octorelease retarget`.
 func NewCmdRetarget(f *Factory, runF func(*RetargetOptions) error) *cobra.Command {
-	opts := &RetargetOptions{F: f}
+	opts := &RetargetOptions{IO: f.IO, Config: f.Config, Policy: f.Policy, Update: f.Update,
+		ResolveCommit: f.resolveCommit, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "retarget REV --reason TEXT",
 		Short: "Move the release to another commit; withdraw the sign-offs it makes stale",
@@ -67,10 +79,10 @@ recorded revokes and must be signed again; the others stand.`,
 			if opts.Reason == "" {
 				return errs.Usagef("retarget needs --reason")
 			}
-			if runF != nil {
-				return runF(opts)
+			if err := release.CheckTexts("", opts.Reason, nil); err != nil {
+				return err
 			}
-			return runRetarget(opts)
+			return run(opts, runF, runRetarget)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the release moves (required)")
@@ -78,23 +90,27 @@ recorded revokes and must be signed again; the others stand.`,
 }
 
 func runRetarget(o *RetargetOptions) error {
-	f := o.F
-	if err := release.CheckTexts("", o.Reason, nil); err != nil {
-		return err
-	}
-	sha, err := f.resolveCommit(o.Rev)
+	sha, err := o.ResolveCommit(o.Rev)
 	if errors.Is(err, errNoRepo) {
 		return errs.Usagef("retarget needs a git repository to resolve %q", o.Rev)
 	}
 	if err != nil {
 		return err
 	}
-	return f.mutate(func(r *release.Release) error {
-		return r.Retarget(sha, f.Actor(), o.Reason, f.Now(), f.policy())
+	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	out, err := o.Update(func(r *release.Release) error {
+		return r.Retarget(sha, o.Actor(), o.Reason, o.Now(), pol)
 	})
-}
-
-// addCommitFlag gives gate its --commit flag, defaulting to OCTORELEASE_COMMIT.
-func addCommitFlag(cmd *cobra.Command, target *string, usage string) {
-	cmd.Flags().StringVar(target, "commit", "", usage)
+	if err != nil {
+		return err
+	}
+	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	return nil
 }

@@ -147,7 +147,7 @@ func candidate(value, desc string) cobra.Completion {
 
 // release is the release the command would act on, and the policy.
 func (c *completer) release() (*release.Release, release.Policy, error) {
-	_, r, err := c.f.current()
+	_, r, err := c.f.Current()
 	if err != nil {
 		return nil, release.Policy{}, err
 	}
@@ -249,7 +249,7 @@ func (c *completer) allItems(cmd *cobra.Command, _ []string, _ string) ([]cobra.
 
 // phases: the release's phase ids.
 func (c *completer) phases(*cobra.Command, []string, string) ([]cobra.Completion, error) {
-	_, r, err := c.f.current()
+	_, r, err := c.f.Current()
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
-// Package cli holds octorelease's commands: one file per command, each with
-// an Options struct filled from flags, a NewCmdX constructor and a runX
-// function that does the work through the injected Factory.
+// Package cli holds octorelease's commands. Each is built the same way:
+// NewCmdX(f, runF) fills an XOptions struct with the command's flag values
+// and the providers it uses, taken from the Factory (streams, config, store,
+// the release acted on, clock, actor); RunE validates the flags, then calls
+// runF (a test's) or runX, which does the work through those providers
+// alone. Changes to a release go through workflow.Update, and the command
+// reports the Outcome.
 package cli
 
 import (
@@ -22,6 +26,7 @@ import (
 	"github.com/octorelease/octorelease/internal/signing"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
+	"github.com/octorelease/octorelease/internal/workflow"
 )
 
 // GlobalFlags are the flags every command accepts (SPEC §7).
@@ -38,8 +43,10 @@ type GlobalFlags struct {
 	NoNotify    bool
 }
 
-// Factory carries the dependencies of one run. Expensive ones (config, store,
-// actor) are built on first use so that a command pays only for what it uses.
+// Factory provides the dependencies of one run. Expensive ones (config,
+// store, policy, actor, signer) are built on first use, so that a command
+// pays only for what it uses. Commands never hold it: they hold the
+// providers (its method values) they need.
 type Factory struct {
 	IO        *iostreams.IOStreams
 	Now       func() time.Time
@@ -109,52 +116,59 @@ func (f *Factory) Loader() (*checklist.Loader, error) {
 	return &checklist.Loader{Embedded: checklists.FS, Dir: cfg.ChecklistsDir, Roles: cfg.RoleIDs()}, nil
 }
 
-// Store opens the state store.
+// Store opens the state store. The sign-off policy is read first: a
+// release is never evaluated without its trust root, and an allowed_signers
+// file that does not parse fails the command instead of counting nothing.
 func (f *Factory) Store() (store.Store, error) {
 	cfg, err := f.Config()
 	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Policy(); err != nil {
 		return nil, err
 	}
 	reader, err := f.openStore(cfg, "")
 	if err != nil {
 		return nil, err
 	}
-	writer := func() store.Store {
-		s, err := f.openStore(cfg, f.Actor())
-		if err != nil {
-			return reader // the reader opened with the same settings
-		}
-		return s
-	}
-	return writerActor{Store: reader, writer: writer,
-		wrote: func(err error) { f.wrote = f.wrote || err == nil }, sign: f.signPending, policy: f.policy,
-		findSigner: func() { _, _ = f.signer() }}, nil
+	return writerActor{Store: reader, f: f, cfg: cfg}, nil
 }
 
-// writerActor resolves the actor, which the store records as the lock
-// holder, only when a command writes: finding it may run `git config`, a
-// process start that readers such as status and gate need not pay for.
+// writerActor is the store a command sees. Reads take no lock and get the
+// policy. A write resolves the actor, which the store records as the lock
+// holder (finding it may run `git config`, a process start that readers
+// such as status and gate need not pay for), signs the events it records,
+// and is noted for sync.auto and the webhooks.
 type writerActor struct {
-	store.Store // reads take no lock
-	writer      func() store.Store
-	wrote       func(error)
-	sign        func(*release.Release) error // signs the events a write records
-	policy      func() release.Policy
-	findSigner  func()
+	store.Store
+	f   *Factory
+	cfg *config.Config
+}
+
+// writer is the store opened with the actor as the lock holder.
+func (s writerActor) writer() store.Store {
+	w, err := s.f.openStore(s.cfg, s.f.Actor())
+	if err != nil {
+		return s.Store // the reader opened with the same settings
+	}
+	return w
 }
 
 func (s writerActor) Create(r *release.Release) error {
-	s.findSigner()
-	if err := s.sign(r); err != nil {
+	_, _ = s.f.signer() // before any lock; an error counts only if events are recorded
+	if err := s.f.signPending(r); err != nil {
 		return err
 	}
+	var parent *release.Release // as it was before the run was created
+	if r.Meta.Parent != "" && s.f.notifyOn() {
+		parent, _ = s.Store.Load(r.Meta.Parent)
+	}
 	err := s.writer().Create(r)
-	s.wrote(err)
+	if err == nil {
+		s.f.wrote = true
+		s.f.noteCreated(s.Store, parent, r)
+	}
 	return err
-}
-
-func (s writerActor) Inspect(id string) (*release.Release, []release.Damage, error) {
-	return s.Store.Inspect(id)
 }
 
 // Load gives the release the policy, which decides which status and
@@ -162,22 +176,75 @@ func (s writerActor) Inspect(id string) (*release.Release, []release.Damage, err
 func (s writerActor) Load(id string) (*release.Release, error) {
 	r, err := s.Store.Load(id)
 	if err == nil {
-		r.SetPolicy(s.policy())
+		r.SetPolicy(s.f.policy())
 	}
 	return r, err
 }
 
 func (s writerActor) Update(id string, fn func(*release.Release) error) error {
-	s.findSigner() // before the lock; an error counts only if events are recorded
+	_, _ = s.f.signer() // before the lock; an error counts only if events are recorded
+	var before int
+	var after *release.Release
 	err := s.writer().Update(id, func(r *release.Release) error {
-		r.SetPolicy(s.policy())
+		r.SetPolicy(s.f.policy())
+		before = len(r.Events)
 		if err := fn(r); err != nil {
 			return err
 		}
-		return s.sign(r)
+		after = r
+		return s.f.signPending(r)
 	})
-	s.wrote(err)
+	if err == nil {
+		s.f.wrote = true
+		s.f.noteWrite(s.Store, after, before)
+	}
 	return err
+}
+
+// Current resolves and loads the release a command acts on (read-only).
+func (f *Factory) Current() (store.Store, *release.Release, error) {
+	s, err := f.Store()
+	if err != nil {
+		return nil, nil, err
+	}
+	id, r, err := f.resolveRelease(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r == nil {
+		if r, err = s.Load(id); err != nil {
+			return nil, nil, suggestRelease(s, id, err)
+		}
+	}
+	return s, r, nil
+}
+
+// Update applies fn to the release a command acts on, under its lock, and
+// returns what the change recorded and implied, for the command to report.
+func (f *Factory) Update(fn func(*release.Release) error) (workflow.Outcome, error) {
+	s, err := f.Store()
+	if err != nil {
+		return workflow.Outcome{}, err
+	}
+	id, err := f.ReleaseID(s)
+	if err != nil {
+		return workflow.Outcome{}, err
+	}
+	out, err := workflow.Update(s, id, f.policy(), fn)
+	if err != nil {
+		return out, suggestRelease(s, id, err)
+	}
+	return out, nil
+}
+
+// Renderer draws on stdout with the config's role names.
+func (f *Factory) Renderer() (ui.Renderer, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return ui.Renderer{}, err
+	}
+	return ui.Renderer{W: f.IO.Out, Theme: f.Theme(), TTY: f.IO.IsStdoutTTY(), Now: f.Now(), RoleName: cfg.RoleName,
+		Width: f.IO.TerminalWidth()}, nil
 }
 
 // Policy is the sign-off policy from the config.
@@ -292,4 +359,13 @@ func normaliseID(id string) string {
 		return "v" + id
 	}
 	return id
+}
+
+// run is every command's last step: the injected runF of a test, which
+// sees the options as validated, or the command's own run function.
+func run[T any](opts *T, runF, runX func(*T) error) error {
+	if runF != nil {
+		return runF(opts)
+	}
+	return runX(opts)
 }

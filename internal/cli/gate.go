@@ -6,18 +6,32 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/cireport"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // GateOptions are the flags of `gate`.
 type GateOptions struct {
-	F      *Factory
+	IO            *iostreams.IOStreams
+	Format        func(allowed ...string) (string, error)
+	Current       func() (store.Store, *release.Release, error)
+	Policy        func() (release.Policy, error)
+	Renderer      func() (ui.Renderer, error)
+	ResolveCommit func(rev string) (string, error)
+	NotifyBlocked func(r *release.Release, g release.GateResult, items []string)
+	Getenv        func(string) string
+	Now           func() time.Time
+	Cwd           string // where a relative --junit path is
+
 	Phase  string
 	Items  []string
 	JUnit  string
@@ -26,7 +40,9 @@ type GateOptions struct {
 
 // NewCmdGate builds `octorelease gate`.
 func NewCmdGate(f *Factory, runF func(*GateOptions) error) *cobra.Command {
-	opts := &GateOptions{F: f}
+	opts := &GateOptions{IO: f.IO, Format: f.outputFormat, Current: f.Current, Policy: f.Policy,
+		Renderer: f.Renderer, ResolveCommit: f.resolveCommit, NotifyBlocked: f.notifyGateBlocked,
+		Getenv: f.getenv, Now: f.Now, Cwd: f.Cwd}
 	cmd := &cobra.Command{
 		Use:   "gate",
 		Short: "CI check: exit 0 when a gate is passed, 3 when not",
@@ -48,16 +64,17 @@ GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
   octorelease gate --phase pre-release --commit "$GITHUB_SHA"`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
+			if opts.Commit == "" {
+				opts.Commit = f.getenv("OCTORELEASE_COMMIT")
 			}
-			return runGate(opts)
+			return run(opts, runF, runGate)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Phase, "phase", "p", "", "gate this phase and every earlier one")
 	cmd.Flags().StringArrayVar(&opts.Items, "item", nil, "gate just this item (repeatable)")
 	cmd.Flags().StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file")
-	addCommitFlag(cmd, &opts.Commit, "fail (wrong-commit) unless the release targets this commit (default $OCTORELEASE_COMMIT)")
+	cmd.Flags().StringVar(&opts.Commit, "commit", "", "fail (wrong-commit) unless the release targets this commit (default $OCTORELEASE_COMMIT)")
+	cmd.MarkFlagsMutuallyExclusive("phase", "item")
 	cmd.Flags().StringVar(&f.AllowedSigners, "allowed-signers", "", "take the trust root from this allowed_signers file, e.g. one from the default branch (default $OCTORELEASE_ALLOWED_SIGNERS, else signing.allowed_signers)")
 	return cmd
 }
@@ -85,32 +102,28 @@ type blockerJSON struct {
 }
 
 func runGate(o *GateOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	if o.Phase != "" && len(o.Items) > 0 {
-		return errs.Usagef("--phase and --item cannot be combined")
+	_, r, err := o.Current()
+	if err != nil {
+		return err
 	}
-	_, r, err := f.current()
+	pol, err := o.Policy()
 	if err != nil {
 		return err
 	}
 	// A damaged or edited event never loads (the store checks every hash,
 	// name and parent), so it cannot pass for "nothing to check".
-	g, err := r.Gate(o.Phase, o.Items, f.policy())
+	g, err := r.Gate(o.Phase, o.Items, pol)
 	if err != nil {
 		return err
 	}
-	want := o.Commit
-	if want == "" {
-		want = f.getenv("OCTORELEASE_COMMIT")
-	}
-	if want != "" {
+	if want := o.Commit; want != "" {
 		// A revision gate can resolve is compared as its full SHA; else
 		// (CI passes a SHA it checked out) as given.
-		if sha, err := f.resolveCommit(want); err == nil {
+		if sha, err := o.ResolveCommit(want); err == nil {
 			want = sha
 		}
 		r.GateCommit(&g, want)
@@ -120,11 +133,11 @@ func runGate(o *GateOptions) error {
 	}
 	// Annotations go with the text on stdout, where GitHub documents them;
 	// with -o json or yaml they go to stderr so that stdout stays parseable.
-	annotations := f.IO.Out
+	annotations := o.IO.Out
 	if format != "text" {
-		annotations = f.IO.ErrOut
+		annotations = o.IO.ErrOut
 	}
-	if err := writeCIReports(f, o.JUnit, r.Meta.ID, g, annotations); err != nil {
+	if err := writeCIReports(o, r.Meta.ID, g, annotations); err != nil {
 		return err
 	}
 	if format != "text" {
@@ -138,11 +151,11 @@ func runGate(o *GateOptions) error {
 				out.Waived = append(out.Waived, it.ID)
 			}
 		}
-		if err := writeData(f.IO.Out, format, out); err != nil {
+		if err := writeData(o.IO.Out, format, out); err != nil {
 			return err
 		}
 	} else {
-		rd, err := f.renderer()
+		rd, err := o.Renderer()
 		if err != nil {
 			return err
 		}
@@ -151,7 +164,7 @@ func runGate(o *GateOptions) error {
 		}
 	}
 	if !g.Passed {
-		f.notifyGateBlocked(r, g, o.Items)
+		o.NotifyBlocked(r, g, o.Items)
 		return errs.Gatef("gate not passed: %d blocking item(s) in %s", len(g.Blockers), g.Release)
 	}
 	return nil
@@ -159,14 +172,14 @@ func runGate(o *GateOptions) error {
 
 // writeCIReports writes the JUnit file, the GitHub step summary and the
 // GitHub annotations, each only when asked for.
-func writeCIReports(f *Factory, junit, id string, g release.GateResult, annotations io.Writer) error {
-	if junit != "" {
+func writeCIReports(o *GateOptions, id string, g release.GateResult, annotations io.Writer) error {
+	if junit := o.JUnit; junit != "" {
 		var buf bytes.Buffer
-		if err := cireport.JUnit(&buf, id, g, f.Now()); err != nil {
+		if err := cireport.JUnit(&buf, id, g, o.Now()); err != nil {
 			return err
 		}
 		if !filepath.IsAbs(junit) {
-			junit = filepath.Join(f.Cwd, junit)
+			junit = filepath.Join(o.Cwd, junit)
 		}
 		if err := os.MkdirAll(filepath.Dir(junit), 0o755); err != nil {
 			return err
@@ -175,7 +188,7 @@ func writeCIReports(f *Factory, junit, id string, g release.GateResult, annotati
 			return fmt.Errorf("write JUnit report: %w", err)
 		}
 	}
-	if path := f.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+	if path := o.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		var buf bytes.Buffer
 		if err := cireport.StepSummary(&buf, id, g); err != nil {
 			return err
@@ -192,7 +205,7 @@ func writeCIReports(f *Factory, junit, id string, g release.GateResult, annotati
 			return fmt.Errorf("append step summary: %w", werr)
 		}
 	}
-	if f.getenv("GITHUB_ACTIONS") == "true" {
+	if o.Getenv("GITHUB_ACTIONS") == "true" {
 		return cireport.Annotations(annotations, g)
 	}
 	return nil

@@ -2,23 +2,32 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 )
 
 // IncidentOptions are the flags of `incident`.
 type IncidentOptions struct {
-	F      *Factory
+	IO      *iostreams.IOStreams
+	Format  func(allowed ...string) (string, error)
+	Current func() (store.Store, *release.Release, error)
+	Loader  func() (*checklist.Loader, error)
+	Actor   func() string
+	Now     func() time.Time
+
 	Reason string
 }
 
 // NewCmdIncident builds `octorelease incident`.
 func NewCmdIncident(f *Factory, runF func(*IncidentOptions) error) *cobra.Command {
-	opts := &IncidentOptions{F: f}
+	opts := &IncidentOptions{IO: f.IO, Format: f.outputFormat, Current: f.Current, Loader: f.Loader, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "incident --reason TEXT",
 		Short: "Open the rollback and incident playbook for a release",
@@ -35,29 +44,34 @@ rolled-back; finish on the incident run closes it.`,
   octorelease sign rollback -r v1.4.0-incident-1 --role sre --note "redeployed v1.3.2"`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
+			if opts.Reason == "" {
+				return errs.Usagef("incident needs --reason")
 			}
-			return runIncident(opts)
+			if err := release.CheckTexts("", opts.Reason, nil); err != nil {
+				return err
+			}
+			return run(opts, runF, runIncident)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "what went wrong (required)")
 	return cmd
 }
 
+// incidentJSON is `incident -o json`; its keys are in the order they have
+// always been printed (sorted).
+type incidentJSON struct {
+	Incident      string `json:"incident" yaml:"incident"`
+	LastKnownGood string `json:"last_known_good" yaml:"last_known_good"`
+	Reason        string `json:"reason" yaml:"reason"`
+	Release       string `json:"release" yaml:"release"`
+}
+
 func runIncident(o *IncidentOptions) error {
-	f := o.F
-	if o.Reason == "" {
-		return errs.Usagef("incident needs --reason")
-	}
-	if err := release.CheckTexts("", o.Reason, nil); err != nil {
-		return err
-	}
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	s, r, err := f.current()
+	s, r, err := o.Current()
 	if err != nil {
 		return err
 	}
@@ -69,7 +83,7 @@ func runIncident(o *IncidentOptions) error {
 	default:
 		return errs.Policyf("%s is %s: an incident can be opened on a release in progress or released", r.Meta.ID, st)
 	}
-	loader, err := f.Loader()
+	loader, err := o.Loader()
 	if err != nil {
 		return err
 	}
@@ -80,30 +94,28 @@ func runIncident(o *IncidentOptions) error {
 	id := release.IncidentID(r.Meta.ID, len(r.Runs)+1)
 	// One write: the run. The release's status (incident) follows from it.
 	inc, err := release.New(release.Meta{ID: id, Version: r.Meta.Version, Type: "incident", Parent: r.Meta.ID,
-		Summary: o.Reason, CreatedAt: f.Now(), CreatedBy: f.Actor()}, *cl)
+		Summary: o.Reason, CreatedAt: o.Now(), CreatedBy: o.Actor()}, *cl)
 	if err != nil {
 		return errs.Usagef("%v", err)
 	}
 	if err := s.Create(inc); err != nil {
 		return err
 	}
-	f.noteIncident(s, r, inc)
 	good, err := lastKnownGood(s, r.Meta.Version)
 	if err != nil {
 		return err
 	}
 	if format != "text" {
-		return writeData(f.IO.Out, format, map[string]any{"incident": id, "release": r.Meta.ID,
-			"reason": o.Reason, "last_known_good": good})
+		return writeData(o.IO.Out, format, incidentJSON{Incident: id, LastKnownGood: good, Reason: o.Reason, Release: r.Meta.ID})
 	}
-	fmt.Fprintf(f.IO.ErrOut, "✓ opened incident %s for %s: %s\n", id, r.Meta.ID, o.Reason)
+	fmt.Fprintf(o.IO.ErrOut, "✓ opened incident %s for %s: %s\n", id, r.Meta.ID, o.Reason)
 	if good != "" {
-		fmt.Fprintf(f.IO.ErrOut, "last known-good release: %s — rolling back means redeploying %s and signing `rollback` on %s\n", good, good, id)
+		fmt.Fprintf(o.IO.ErrOut, "last known-good release: %s — rolling back means redeploying %s and signing `rollback` on %s\n", good, good, id)
 	} else {
-		fmt.Fprintf(f.IO.ErrOut, "no earlier release that was never rolled back: there is no known-good release to roll back to\n")
+		fmt.Fprintf(o.IO.ErrOut, "no earlier release that was never rolled back: there is no known-good release to roll back to\n")
 	}
-	fmt.Fprintf(f.IO.ErrOut, "next: `octorelease next -r %s` shows what you can do\n", id)
-	fmt.Fprintln(f.IO.Out, id)
+	fmt.Fprintf(o.IO.ErrOut, "next: `octorelease next -r %s` shows what you can do\n", id)
+	fmt.Fprintln(o.IO.Out, id)
 	return nil
 }
 

@@ -14,18 +14,23 @@ import (
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/fsutil"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/store"
 )
 
 // InitOptions are the flags of `init`.
 type InitOptions struct {
-	F     *Factory
+	IO *iostreams.IOStreams
+	// StarterSigners drafts allowed_signers from the keys this machine knows.
+	StarterSigners func() (content string, keys int, missing []string)
+	Cwd            string // the folder to initialise: the working directory
+
 	Force bool
 }
 
 // NewCmdInit builds `octorelease init`.
 func NewCmdInit(f *Factory, runF func(*InitOptions) error) *cobra.Command {
-	opts := &InitOptions{F: f}
+	opts := &InitOptions{IO: f.IO, StarterSigners: f.starterAllowedSigners, Cwd: f.Cwd}
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write .octorelease.yaml and a copy of the default checklists",
@@ -38,12 +43,7 @@ Existing files are never overwritten unless --force is given.`,
 		Example: `  octorelease init
   octorelease checklist validate`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runInit(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runInit) },
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite existing files")
 	return cmd
@@ -106,13 +106,12 @@ policy:
 `
 
 func runInit(o *InitOptions) error {
-	f := o.F
-	root := f.Cwd
+	root := o.Cwd
 	files := map[string][]byte{filepath.Join(root, config.FileName): []byte(configTemplate)}
 	for name, content := range store.StateFiles() {
 		files[filepath.Join(root, config.DefaultStateDir, name)] = []byte(content)
 	}
-	signers, keys, missing := f.starterAllowedSigners()
+	signers, keys, missing := o.StarterSigners()
 	files[filepath.Join(root, config.DefaultStateDir, "allowed_signers")] = []byte(signers)
 	err := fs.WalkDir(checklists.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -150,14 +149,14 @@ func runInit(o *InitOptions) error {
 		if err := fsutil.WriteAtomic(p, files[p], 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "wrote %s\n", rel(root, p))
+		fmt.Fprintf(o.IO.ErrOut, "wrote %s\n", rel(root, p))
 	}
-	fmt.Fprintf(f.IO.ErrOut, "allowed_signers: %d key(s) found", keys)
+	fmt.Fprintf(o.IO.ErrOut, "allowed_signers: %d key(s) found", keys)
 	if len(missing) > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "; add the keys of %s", strings.Join(missing, ", "))
+		fmt.Fprintf(o.IO.ErrOut, "; add the keys of %s", strings.Join(missing, ", "))
 	}
-	fmt.Fprintln(f.IO.ErrOut, " (needed once policy.require_signatures is on)")
-	fmt.Fprintln(f.IO.ErrOut, "next: edit checklists/ and .octorelease.yaml, then run `octorelease checklist validate`")
+	fmt.Fprintln(o.IO.ErrOut, " (needed once policy.require_signatures is on)")
+	fmt.Fprintln(o.IO.ErrOut, "next: edit checklists/ and .octorelease.yaml, then run `octorelease checklist validate`")
 	return nil
 }
 

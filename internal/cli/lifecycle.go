@@ -2,22 +2,33 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
+	"github.com/octorelease/octorelease/internal/workflow"
 )
 
 // FinishOptions are the flags of `finish` (none of its own).
 type FinishOptions struct {
-	F *Factory
+	IO       *iostreams.IOStreams
+	Current  func() (store.Store, *release.Release, error)
+	Policy   func() (release.Policy, error)
+	Update   func(func(*release.Release) error) (workflow.Outcome, error)
+	Renderer func() (ui.Renderer, error)
+	Actor    func() string
+	Now      func() time.Time
 }
 
 // NewCmdFinish builds `octorelease finish`.
 func NewCmdFinish(f *Factory, runF func(*FinishOptions) error) *cobra.Command {
-	opts := &FinishOptions{F: f}
+	opts := &FinishOptions{IO: f.IO, Current: f.Current, Policy: f.Policy, Update: f.Update,
+		Renderer: f.Renderer, Actor: f.Actor, Now: f.Now}
 	return &cobra.Command{
 		Use:   "finish",
 		Short: "Mark the release released (or close an incident run)",
@@ -27,30 +38,28 @@ the incident: its release returns to the status it had before, unless the
 incident rolled it back.`,
 		Example: "  octorelease finish\n  octorelease finish -r v1.4.0-incident-1",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runFinish(opts)
-		},
+		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runFinish) },
 	}
 }
 
 func runFinish(o *FinishOptions) error {
-	f := o.F
-	_, r, err := f.current()
+	_, r, err := o.Current()
 	if err != nil {
 		return err
 	}
 	if st := r.Status(); st != release.StatusInProgress {
 		return errs.Policyf("%s is already %s: finish closes a release that is in progress", r.Meta.ID, st)
 	}
-	if g, err := r.Gate("", nil, f.policy()); err == nil && !g.Passed {
-		rd, err := f.renderer()
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	if g, err := r.Gate("", nil, pol); err == nil && !g.Passed {
+		rd, err := o.Renderer()
 		if err != nil {
 			return err
 		}
-		rd.W = f.IO.ErrOut
+		rd.W = o.IO.ErrOut
 		if err := rd.Gate(g); err != nil {
 			return err
 		}
@@ -59,20 +68,37 @@ func runFinish(o *FinishOptions) error {
 	}
 	// Closing an incident run gives its release back the status it had:
 	// the release's status is derived from its runs, so nothing else is written.
-	return f.mutate(func(r *release.Release) error {
-		return r.SetStatus(release.StatusReleased, f.Actor(), "", f.Now(), f.policy())
+	return setStatus(o.IO, o.Update, func(r *release.Release) error {
+		return r.SetStatus(release.StatusReleased, o.Actor(), "", o.Now(), pol)
 	})
+}
+
+// setStatus records a status change and reports it (a status event needs
+// no role names).
+func setStatus(io *iostreams.IOStreams, update func(func(*release.Release) error) (workflow.Outcome, error),
+	fn func(*release.Release) error) error {
+	out, err := update(fn)
+	if err != nil {
+		return err
+	}
+	reportOutcome(io.ErrOut, func(id string) string { return id }, out)
+	return nil
 }
 
 // AbortOptions are the flags of `abort`.
 type AbortOptions struct {
-	F      *Factory
+	IO     *iostreams.IOStreams
+	Policy func() (release.Policy, error)
+	Update func(func(*release.Release) error) (workflow.Outcome, error)
+	Actor  func() string
+	Now    func() time.Time
+
 	Reason string
 }
 
 // NewCmdAbort builds `octorelease abort`.
 func NewCmdAbort(f *Factory, runF func(*AbortOptions) error) *cobra.Command {
-	opts := &AbortOptions{F: f}
+	opts := &AbortOptions{IO: f.IO, Policy: f.Policy, Update: f.Update, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:     "abort --reason TEXT",
 		Short:   "Mark the release aborted",
@@ -87,10 +113,7 @@ func NewCmdAbort(f *Factory, runF func(*AbortOptions) error) *cobra.Command {
 			if err := release.CheckTexts("", opts.Reason, nil); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runAbort(opts)
+			return run(opts, runF, runAbort)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the release is aborted (required)")
@@ -98,32 +121,35 @@ func NewCmdAbort(f *Factory, runF func(*AbortOptions) error) *cobra.Command {
 }
 
 func runAbort(o *AbortOptions) error {
-	f := o.F
-	return f.mutate(func(r *release.Release) error {
-		return r.SetStatus(release.StatusAborted, f.Actor(), o.Reason, f.Now(), f.policy())
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	return setStatus(o.IO, o.Update, func(r *release.Release) error {
+		return r.SetStatus(release.StatusAborted, o.Actor(), o.Reason, o.Now(), pol)
 	})
 }
 
 // ListOptions are the flags of `list`.
 type ListOptions struct {
-	F   *Factory
+	IO       *iostreams.IOStreams
+	Format   func(allowed ...string) (string, error)
+	Store    func() (store.Store, error)
+	Policy   func() (release.Policy, error)
+	Renderer func() (ui.Renderer, error)
+
 	All bool
 }
 
 // NewCmdList builds `octorelease list`.
 func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{F: f}
+	opts := &ListOptions{IO: f.IO, Format: f.outputFormat, Store: f.Store, Policy: f.Policy, Renderer: f.Renderer}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List releases (in progress, or all) with type, status and progress",
 		Example: "  octorelease list\n  octorelease list --all -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runList(opts)
-		},
+		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runList) },
 	}
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "include released, aborted and rolled-back releases")
 	return cmd
@@ -137,18 +163,21 @@ type listJSON struct {
 }
 
 func runList(o *ListOptions) error {
-	f, all := o.F, o.All
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	s, err := f.Store()
+	s, err := o.Store()
+	if err != nil {
+		return err
+	}
+	pol, err := o.Policy()
 	if err != nil {
 		return err
 	}
 	var releases []*release.Release
 	var damaged []error
-	if all {
+	if o.All {
 		releases, damaged, err = allReleases(s)
 	} else {
 		releases, err = releasesWithStatus(s, release.StatusInProgress, release.StatusIncident)
@@ -156,11 +185,11 @@ func runList(o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := listRows(f, format, releases); err != nil {
+	if err := listRows(o, format, pol, releases); err != nil {
 		return err
 	}
 	for _, d := range damaged {
-		fmt.Fprintf(f.IO.ErrOut, "octorelease: %v\n", d)
+		fmt.Fprintf(o.IO.ErrOut, "octorelease: %v\n", d)
 	}
 	if len(damaged) > 0 {
 		return errs.Silent{Code: errs.CodeRuntime}
@@ -169,10 +198,10 @@ func runList(o *ListOptions) error {
 }
 
 // listRows prints the list of releases.
-func listRows(f *Factory, format string, releases []*release.Release) error {
+func listRows(o *ListOptions, format string, pol release.Policy, releases []*release.Release) error {
 	rows := []listJSON{}
 	for _, r := range releases {
-		g, err := r.Gate("", nil, f.policy()) // every item, evaluated once
+		g, err := r.Gate("", nil, pol) // every item, evaluated once
 		if err != nil {
 			return err
 		}
@@ -180,14 +209,14 @@ func listRows(f *Factory, format string, releases []*release.Release) error {
 		rows = append(rows, listJSON{releaseView(r, nil), done, total, gateStateJSON{g.Passed, len(g.Blockers)}})
 	}
 	if format != "text" {
-		return writeData(f.IO.Out, format, rows)
+		return writeData(o.IO.Out, format, rows)
 	}
-	rd, err := f.renderer()
+	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(f.IO.ErrOut, "no releases in progress (`octorelease list --all` shows finished ones)")
+		fmt.Fprintln(o.IO.ErrOut, "no releases in progress (`octorelease list --all` shows finished ones)")
 		return nil
 	}
 	t := rd.Table()
@@ -199,7 +228,7 @@ func listRows(f *Factory, format string, releases []*release.Release) error {
 		t.Row(row.ID, row.Type, rd.Theme.State(row.Status), rd.Theme.Progress(row.Done, row.Total, rd.TTY),
 			ui.Time(row.CreatedAt, rd.Now, rd.TTY), ui.Clean(row.CreatedBy), gateText(rd.Theme, row.Gate))
 	}
-	return t.Render(f.IO.Out, "")
+	return t.Render(o.IO.Out, "")
 }
 
 // progress counts the done or waived items.
@@ -214,43 +243,39 @@ func progress(items []release.ItemView) (done, total int) {
 
 // LogOptions are the flags of `log` (none of its own).
 type LogOptions struct {
-	F *Factory
+	IO       *iostreams.IOStreams
+	Format   func(allowed ...string) (string, error)
+	Current  func() (store.Store, *release.Release, error)
+	Renderer func() (ui.Renderer, error)
 }
 
 // NewCmdLog builds `octorelease log`.
 func NewCmdLog(f *Factory, runF func(*LogOptions) error) *cobra.Command {
-	opts := &LogOptions{F: f}
+	opts := &LogOptions{IO: f.IO, Format: f.outputFormat, Current: f.Current, Renderer: f.Renderer}
 	return &cobra.Command{
 		Use:     "log",
 		Short:   "Show the release's events, oldest first",
 		Example: "  octorelease log\n  octorelease log -r v1.4.0 -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runLog(opts)
-		},
+		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runLog) },
 	}
 }
 
 func runLog(o *LogOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	_, r, err := f.current()
+	_, r, err := o.Current()
 	if err != nil {
 		return err
 	}
 	if format != "text" {
-		return writeData(f.IO.Out, format, r.Events)
+		return writeData(o.IO.Out, format, r.Events)
 	}
-	rd, err := f.renderer()
+	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
-	rd.Width = f.IO.TerminalWidth()
 	return rd.Log(r.Events)
 }

@@ -10,30 +10,56 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/octorelease/octorelease/internal/config"
+	"github.com/octorelease/octorelease/internal/iostreams"
 )
 
-// NewCmdVersion prints the build's version.
-func NewCmdVersion(f *Factory) *cobra.Command {
+// VersionOptions are what `version` prints (no flags of its own).
+type VersionOptions struct {
+	IO      *iostreams.IOStreams
+	Format  func(allowed ...string) (string, error)
+	Version string
+}
+
+// NewCmdVersion builds `octorelease version`.
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{IO: f.IO, Format: f.outputFormat, Version: f.Version}
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the octorelease version",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			format, err := f.outputFormat("json", "yaml")
-			if err != nil {
-				return err
-			}
-			if format != "text" {
-				return writeData(f.IO.Out, format, map[string]string{"version": f.Version, "go": runtime.Version()})
-			}
-			_, err = fmt.Fprintf(f.IO.Out, "octorelease %s (%s)\n", f.Version, runtime.Version())
-			return err
-		},
+		Use:     "version",
+		Short:   "Print the octorelease version",
+		Example: "  octorelease version\n  octorelease version -o json",
+		Args:    cobra.NoArgs,
+		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runVersion) },
 	}
 }
 
-// NewCmdCompletion writes shell completion scripts.
-func NewCmdCompletion(f *Factory) *cobra.Command {
+// versionJSON is `version -o json`.
+type versionJSON struct {
+	Go      string `json:"go" yaml:"go"`
+	Version string `json:"version" yaml:"version"`
+}
+
+func runVersion(o *VersionOptions) error {
+	format, err := o.Format("json", "yaml")
+	if err != nil {
+		return err
+	}
+	if format != "text" {
+		return writeData(o.IO.Out, format, versionJSON{Go: runtime.Version(), Version: o.Version})
+	}
+	_, err = fmt.Fprintf(o.IO.Out, "octorelease %s (%s)\n", o.Version, runtime.Version())
+	return err
+}
+
+// CompletionOptions are the argument of `completion`.
+type CompletionOptions struct {
+	IO    *iostreams.IOStreams
+	Root  *cobra.Command // the tree to complete
+	Shell string
+}
+
+// NewCmdCompletion builds `octorelease completion`.
+func NewCmdCompletion(f *Factory, runF func(*CompletionOptions) error) *cobra.Command {
+	opts := &CompletionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Generate a shell completion script",
@@ -55,19 +81,23 @@ sign now), role ids, release ids, phase ids, checklist names and output formats.
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root := cmd.Root()
-			out := f.IO.Out
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(out, true)
-			case "zsh":
-				return root.GenZshCompletion(out)
-			case "fish":
-				return root.GenFishCompletion(out, true)
-			default:
-				return root.GenPowerShellCompletionWithDesc(out)
-			}
+			opts.Root, opts.Shell = cmd.Root(), args[0]
+			return run(opts, runF, runCompletion)
 		},
+	}
+}
+
+func runCompletion(o *CompletionOptions) error {
+	out := o.IO.Out
+	switch o.Shell {
+	case "bash":
+		return o.Root.GenBashCompletionV2(out, true)
+	case "zsh":
+		return o.Root.GenZshCompletion(out)
+	case "fish":
+		return o.Root.GenFishCompletion(out, true)
+	default:
+		return o.Root.GenPowerShellCompletionWithDesc(out)
 	}
 }
 

@@ -5,18 +5,24 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/migrate"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // MigrateOptions are the flags of `migrate`.
 type MigrateOptions struct {
-	F *Factory
+	IO     *iostreams.IOStreams
+	Format func(allowed ...string) (string, error)
+	Config func() (*config.Config, error)
+	Store  func() (store.Store, error)
 }
 
 // NewCmdMigrate builds `octorelease migrate`.
 func NewCmdMigrate(f *Factory, runF func(*MigrateOptions) error) *cobra.Command {
-	opts := &MigrateOptions{F: f}
+	opts := &MigrateOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Store: f.Store}
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Convert format-1 state files to format 2",
@@ -36,12 +42,7 @@ commands that write to it say to run migrate.`,
 		Example: `  octorelease migrate
   git add .octorelease && git commit -m "octorelease: state format 2"`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runMigrate(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runMigrate) },
 	}
 }
 
@@ -53,16 +54,15 @@ type migrateJSON struct {
 }
 
 func runMigrate(o *MigrateOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	s, err := f.Store()
+	s, err := o.Store()
 	if err != nil {
 		return err
 	}
@@ -81,17 +81,17 @@ func runMigrate(o *MigrateOptions) error {
 		rows = append(rows, row)
 	}
 	if format != "text" {
-		if err := writeData(f.IO.Out, format, rows); err != nil {
+		if err := writeData(o.IO.Out, format, rows); err != nil {
 			return err
 		}
 	} else if len(rows) == 0 {
-		fmt.Fprintf(f.IO.ErrOut, "nothing to migrate: no format-1 state files in %s\n", cfg.StateDir)
+		fmt.Fprintf(o.IO.ErrOut, "nothing to migrate: no format-1 state files in %s\n", cfg.StateDir)
 	}
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(f.IO.ErrOut, "✗ %s: %s\n", r.Release, r.Error)
+			fmt.Fprintf(o.IO.ErrOut, "✗ %s: %s\n", r.Release, r.Error)
 		} else if format == "text" {
-			fmt.Fprintf(f.IO.ErrOut, "✓ %s: %d events carried into format 2\n", r.Release, r.Events)
+			fmt.Fprintf(o.IO.ErrOut, "✓ %s: %d events carried into format 2\n", r.Release, r.Events)
 		}
 	}
 	if failed > 0 {

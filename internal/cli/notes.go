@@ -6,16 +6,27 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/checklists"
+	"github.com/octorelease/octorelease/internal/config"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/notes"
+	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 )
 
 // NotesOptions are the flags of `notes`.
 type NotesOptions struct {
-	F       *Factory
+	IO      *iostreams.IOStreams
+	Format  func(allowed ...string) (string, error)
+	Config  func() (*config.Config, error)
+	Current func() (store.Store, *release.Release, error)
+	Now     func() time.Time
+	Repo    string // the working directory, in the git repository whose history is read
+
 	Write   bool
 	Force   bool
 	Summary string
@@ -23,7 +34,7 @@ type NotesOptions struct {
 
 // NewCmdNotes builds `octorelease notes`.
 func NewCmdNotes(f *Factory, runF func(*NotesOptions) error) *cobra.Command {
-	opts := &NotesOptions{F: f}
+	opts := &NotesOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Current: f.Current, Now: f.Now, Repo: f.Cwd}
 	cmd := &cobra.Command{
 		Use:   "notes",
 		Short: "Draft release notes from the template and git history",
@@ -40,12 +51,7 @@ edited since octorelease wrote it, unless --force.`,
   octorelease notes --write
   octorelease notes --summary "Faster search and a new export" -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runNotes(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runNotes) },
 	}
 	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "write notes_dir/<id>.md")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "with --write, overwrite a file edited by hand")
@@ -54,16 +60,15 @@ edited since octorelease wrote it, unless --force.`,
 }
 
 func runNotes(o *NotesOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "markdown")
+	format, err := o.Format("json", "markdown")
 	if err != nil {
 		return err
 	}
-	_, r, err := f.current()
+	_, r, err := o.Current()
 	if err != nil {
 		return err
 	}
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -75,32 +80,32 @@ func runNotes(o *NotesOptions) error {
 	if summary == "" {
 		summary = r.Meta.Summary
 	}
-	d, err := notes.Collect(f.Cwd, notes.Data{Name: r.Meta.ID, Version: r.Meta.Version, Type: r.Meta.Type,
-		Date: f.Now().Format("2006-01-02"), Summary: summary})
+	d, err := notes.Collect(o.Repo, notes.Data{Name: r.Meta.ID, Version: r.Meta.Version, Type: r.Meta.Type,
+		Date: o.Now().Format("2006-01-02"), Summary: summary})
 	if err != nil {
 		return err
 	}
 	for _, w := range d.Warnings {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+		fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", w)
 	}
 	if format == "json" && !o.Write {
-		return writeData(f.IO.Out, format, d)
+		return writeData(o.IO.Out, format, d)
 	}
 	content, err := notes.Render(tmpl, d)
 	if err != nil {
 		return err
 	}
 	if !o.Write {
-		_, err = f.IO.Out.Write(content)
+		_, err = o.IO.Out.Write(content)
 		return err
 	}
 	path := filepath.Join(cfg.NotesDir, r.Meta.ID+".md")
 	if err := notes.Write(path, content, o.Force); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "✓ wrote %s\n", rel(f.Cwd, path))
+	fmt.Fprintf(o.IO.ErrOut, "✓ wrote %s\n", rel(o.Repo, path))
 	if format == "json" {
-		return writeData(f.IO.Out, format, d)
+		return writeData(o.IO.Out, format, d)
 	}
 	return nil
 }

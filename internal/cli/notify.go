@@ -52,21 +52,17 @@ func (f *Factory) noteWrite(s store.Store, after *release.Release, n int) {
 	f.noteRelease(s, &before, after)
 }
 
-// noteCreated records a release that a write created.
-func (f *Factory) noteCreated(s store.Store, r *release.Release) {
-	if f.notifyOn() {
-		f.noteRelease(s, nil, r)
-	}
-}
-
-// noteIncident records the incident run opened on parent (as loaded
-// before the run was created).
-func (f *Factory) noteIncident(s store.Store, parent, run *release.Release) {
+// noteCreated records a release that a write created. An incident run
+// comes with its release as loaded before the run was created: opening the
+// run is an event of its own.
+func (f *Factory) noteCreated(s store.Store, parent, r *release.Release) {
 	if !f.notifyOn() {
 		return
 	}
-	f.notify.queue = append(f.notify.queue, f.notifySource().IncidentOpened(parent, run))
-	f.noteRelease(s, nil, run)
+	if parent != nil {
+		f.notify.queue = append(f.notify.queue, f.notifySource().IncidentOpened(parent, r))
+	}
+	f.noteRelease(s, nil, r)
 }
 
 func (f *Factory) noteRelease(s store.Store, before, after *release.Release) {

@@ -267,7 +267,7 @@ func TestNotifyOneComparisonPerCommand(t *testing.T) {
 	f, _, _ := testFactory(t)
 	f.Cwd, f.LookupEnv = dir, func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	for _, item := range []string{"qa-signoff", "production"} {
-		if err := f.mutate(func(r *release.Release) error {
+		if _, err := f.Update(func(r *release.Release) error {
 			return r.Sign(release.SignRequest{Items: []string{item}, Role: "sre", Actor: "alice", At: f.Now()}, f.policy())
 		}); err != nil {
 			t.Fatal(err)

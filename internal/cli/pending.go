@@ -11,20 +11,30 @@ import (
 
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // PendingOptions are the flags of `pending`.
 type PendingOptions struct {
-	F    *Factory
+	IO       *iostreams.IOStreams
+	Format   func(allowed ...string) (string, error)
+	Config   func() (*config.Config, error)
+	Policy   func() (release.Policy, error)
+	Store    func() (store.Store, error)
+	Current  func() (store.Store, *release.Release, error)
+	Renderer func() (ui.Renderer, error)
+
 	Role string
 	All  bool
 }
 
 // NewCmdPending builds `octorelease pending`.
 func NewCmdPending(f *Factory, runF func(*PendingOptions) error) *cobra.Command {
-	opts := &PendingOptions{F: f}
+	opts := &PendingOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
+		Store: f.Store, Current: f.Current, Renderer: f.Renderer}
 	cmd := &cobra.Command{
 		Use:   "pending",
 		Short: "Show who the release is waiting on, and since when",
@@ -40,10 +50,10 @@ the gate state last.`,
   octorelease pending --all -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
+			if opts.All && f.Flags.Release != "" {
+				return errs.Usagef("--all and -r cannot be combined")
 			}
-			return runPending(opts)
+			return run(opts, runF, runPending)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "only this role")
@@ -78,69 +88,68 @@ type waitItemJSON struct {
 }
 
 func runPending(o *PendingOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	if o.All && f.Flags.Release != "" {
-		return errs.Usagef("--all and -r cannot be combined")
-	}
-	releases, err := pendingReleases(f, o.All)
+	releases, err := pendingReleases(o)
 	if err != nil {
 		return err
 	}
-	if err := f.checkRole(o.Role); err != nil {
-		return err
-	}
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	pol := f.policy()
+	if err := checkRole(cfg, o.Role); err != nil {
+		return err
+	}
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
 	views := make([]pendingJSON, 0, len(releases))
 	for _, r := range releases {
 		views = append(views, pendingView(r, cfg, pol, o.Role))
 	}
 	if format != "text" {
 		if o.All {
-			return writeData(f.IO.Out, format, views)
+			return writeData(o.IO.Out, format, views)
 		}
-		return writeData(f.IO.Out, format, views[0])
+		return writeData(o.IO.Out, format, views[0])
 	}
-	rd, err := f.renderer()
+	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
 	switch {
 	case o.All && len(views) == 0:
-		fmt.Fprintln(f.IO.ErrOut, "no releases in progress")
+		fmt.Fprintln(o.IO.ErrOut, "no releases in progress")
 		return nil
 	case !o.All && len(views[0].Roles) == 0:
 		who := "anyone"
 		if o.Role != "" {
 			who = cfg.RoleName(o.Role)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "%s is not waiting on %s now\n", views[0].Release, ui.Clean(who))
+		fmt.Fprintf(o.IO.ErrOut, "%s is not waiting on %s now\n", views[0].Release, ui.Clean(who))
 		return nil
 	}
 	if !rd.TTY {
-		return pendingRows(f.IO.Out, views, o.All)
+		return pendingRows(o.IO.Out, views, o.All)
 	}
 	return pendingTables(rd, views)
 }
 
 // pendingReleases is the release -r names (or the only one in progress),
 // or with all every release in progress.
-func pendingReleases(f *Factory, all bool) ([]*release.Release, error) {
-	if !all {
-		_, r, err := f.current()
+func pendingReleases(o *PendingOptions) ([]*release.Release, error) {
+	if !o.All {
+		_, r, err := o.Current()
 		if err != nil {
 			return nil, err
 		}
 		return []*release.Release{r}, nil
 	}
-	s, err := f.Store()
+	s, err := o.Store()
 	if err != nil {
 		return nil, err
 	}
@@ -246,12 +255,7 @@ func membersText(members []string, sep string) string {
 // writeWaitingSummary ends `status` on a terminal (SPEC §15): one line of
 // who the release is waiting on, each role with its members, its items
 // and how long the oldest has waited. Nothing when nobody is waited on.
-func (f *Factory) writeWaitingSummary(rd ui.Renderer, r *release.Release, role string) error {
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	roles := waitingRoles(r, cfg, f.policy(), role)
+func writeWaitingSummary(rd ui.Renderer, roles []roleWaitJSON) error {
 	if len(roles) == 0 {
 		return nil
 	}
@@ -268,7 +272,7 @@ func (f *Factory) writeWaitingSummary(rd ui.Renderer, r *release.Release, role s
 		parts = append(parts, fmt.Sprintf("%s (%s) for %s since %s", rd.Theme.Role(ui.Clean(rw.Name)),
 			membersText(rw.Members, ", "), strings.Join(ids, ", "), sinceText(oldest, rd.Now)))
 	}
-	_, err = fmt.Fprintf(rd.W, "\n%s\n", rd.Line("waiting on: "+strings.Join(parts, "; ")))
+	_, err := fmt.Fprintf(rd.W, "\n%s\n", rd.Line("waiting on: "+strings.Join(parts, "; ")))
 	return err
 }
 

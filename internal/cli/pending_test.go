@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,31 +92,6 @@ func (fx *pendingFixture) run(t *testing.T, tty bool, args ...string) string {
 		t.Fatalf("%v (stderr %q)", err, errOut)
 	}
 	return out
-}
-
-func TestPendingFlagsToOptions(t *testing.T) {
-	tests := []struct {
-		args []string
-		want PendingOptions
-	}{
-		{[]string{}, PendingOptions{}}, // not nil: cobra would read os.Args
-		{[]string{"--role", "qa"}, PendingOptions{Role: "qa"}},
-		{[]string{"--all"}, PendingOptions{All: true}},
-		{[]string{"-a", "--role", "sre"}, PendingOptions{Role: "sre", All: true}},
-	}
-	for _, tt := range tests {
-		f, _, _ := testFactory(t)
-		var got *PendingOptions
-		cmd := NewCmdPending(f, func(o *PendingOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		if err := cmd.Execute(); err != nil {
-			t.Fatal(err)
-		}
-		got.F = nil
-		if !reflect.DeepEqual(*got, tt.want) {
-			t.Errorf("%v: got %+v, want %+v", tt.args, *got, tt.want)
-		}
-	}
 }
 
 // TestPendingText: one release (-r) and every one (--all), on a terminal

@@ -134,8 +134,8 @@ var commandTable = []struct {
 	{"setup", func(f *Factory) *cobra.Command { return NewCmdImport(f, nil) }},
 	{"setup", func(f *Factory) *cobra.Command { return NewCmdInit(f, nil) }},
 	{"setup", NewCmdChecklist},
-	{"setup", NewCmdVersion},
-	{"setup", NewCmdCompletion},
+	{"setup", func(f *Factory) *cobra.Command { return NewCmdVersion(f, nil) }},
+	{"setup", func(f *Factory) *cobra.Command { return NewCmdCompletion(f, nil) }},
 }
 
 func withGroup(c *cobra.Command, group string) *cobra.Command {

@@ -1,18 +1,26 @@
 package cli
 
 import (
-	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/workflow"
 )
 
 // SignOptions are the flags of `sign`.
 type SignOptions struct {
-	F        *Factory
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error)
+	Policy func() (release.Policy, error)
+	Update func(func(*release.Release) error) (workflow.Outcome, error)
+	Actor  func() string
+	Now    func() time.Time
+
 	Items    []string
 	Role     string
 	Note     string
@@ -23,7 +31,7 @@ type SignOptions struct {
 
 // NewCmdSign builds `octorelease sign` (alias `done`).
 func NewCmdSign(f *Factory, runF func(*SignOptions) error) *cobra.Command {
-	opts := &SignOptions{F: f}
+	opts := &SignOptions{IO: f.IO, Config: f.Config, Policy: f.Policy, Update: f.Update, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:     "sign ITEM...",
 		Aliases: []string{"done"},
@@ -41,10 +49,10 @@ or none.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Items = args
-			if runF != nil {
-				return runF(opts)
+			if err := opts.validate(); err != nil {
+				return err
 			}
-			return runSign(opts)
+			return run(opts, runF, runSign)
 		},
 	}
 	fl := cmd.Flags()
@@ -56,23 +64,15 @@ or none.`,
 	return cmd
 }
 
-func runSign(o *SignOptions) error {
-	f := o.F
+// validate checks what the flags alone can tell, before runF: a note too
+// long is a usage error whatever the release's state.
+func (o *SignOptions) validate() error {
 	if o.Force && o.Reason == "" {
 		return errs.Usagef("--force needs --reason")
 	}
 	if o.Reason != "" && !o.Force {
 		return errs.Usagef("--reason is only used with --force; use --note for a note")
 	}
-	if err := f.checkRole(o.Role); err != nil {
-		return err
-	}
-	pol, err := f.Policy()
-	if err != nil {
-		return err
-	}
-	// Before the lock and the release are touched: a note too long is a
-	// usage error whatever the release's state.
 	if err := release.CheckTexts(o.Note, o.Reason, o.Evidence); err != nil {
 		return err
 	}
@@ -81,113 +81,41 @@ func runSign(o *SignOptions) error {
 			return errs.Usagef("--evidence: %v", err)
 		}
 	}
-	req := release.SignRequest{Items: o.Items, Role: o.Role, Actor: f.Actor(), Note: o.Note,
-		Evidence: o.Evidence, Force: o.Force, Reason: o.Reason, At: f.Now()}
-	return f.mutate(func(r *release.Release) error { return r.Sign(req, pol) })
-}
-
-// mutate applies fn to the current release under its lock, reports what
-// was recorded, and follows through on incident rules.
-func (f *Factory) mutate(fn func(r *release.Release) error) error {
-	s, err := f.Store()
-	if err != nil {
-		return err
-	}
-	id, err := f.ReleaseID(s)
-	if err != nil {
-		return err
-	}
-	var before int
-	var wasComplete []bool
-	var after *release.Release
-	err = s.Update(id, func(r *release.Release) error {
-		before = len(r.Events)
-		wasComplete = phasesComplete(r.Evaluate(f.policy()))
-		if err := fn(r); err != nil {
-			return err
-		}
-		after = r
-		return nil
-	})
-	if err != nil {
-		return suggestRelease(s, id, err)
-	}
-	f.reportEvents(after, after.Events[before:], wasComplete)
-	f.reportParent(s, after, after.Events[before:])
-	f.noteWrite(s, after, before)
 	return nil
 }
 
-// reportParent says what an incident run's events did to its release,
-// whose status is derived from its runs: closing the run gives the
-// release back its status, signing rollback rolls it back.
-func (f *Factory) reportParent(s store.Store, run *release.Release, events []release.Event) {
-	if run.Meta.Parent == "" {
-		return
+func runSign(o *SignOptions) error {
+	cfg, err := o.Config()
+	if err != nil {
+		return err
 	}
-	for _, e := range events {
-		if e.Kind == release.EventStatus || e.Kind == release.EventSign && e.Item == release.RollbackItem {
-			if p, err := s.Load(run.Meta.Parent); err == nil {
-				fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", p.Meta.ID, p.Status())
-			}
-			return
-		}
+	if err := checkRole(cfg, o.Role); err != nil {
+		return err
 	}
-}
-
-func phasesComplete(v release.View) []bool {
-	out := make([]bool, len(v.Phases))
-	for i, p := range v.Phases {
-		out[i] = p.Complete
+	pol, err := o.Policy()
+	if err != nil {
+		return err
 	}
-	return out
-}
-
-// reportEvents prints one ✓ line per recorded event, and the phases that
-// these events completed.
-func (f *Factory) reportEvents(r *release.Release, events []release.Event, wasComplete []bool) {
-	cfg, _ := f.Config()
-	name := func(id string) string {
-		if cfg == nil {
-			return id
-		}
-		return cfg.RoleName(id)
+	req := release.SignRequest{Items: o.Items, Role: o.Role, Actor: o.Actor(), Note: o.Note,
+		Evidence: o.Evidence, Force: o.Force, Reason: o.Reason, At: o.Now()}
+	out, err := o.Update(func(r *release.Release) error { return r.Sign(req, pol) })
+	if err != nil {
+		return err
 	}
-	for _, e := range events {
-		switch e.Kind {
-		case release.EventSign:
-			forced := ""
-			if e.Forced {
-				forced = " (forced)"
-			}
-			fmt.Fprintf(f.IO.ErrOut, "✓ %s signed %s as %s%s\n", e.Actor, e.Item, name(e.Role), forced)
-		case release.EventWaive:
-			fmt.Fprintf(f.IO.ErrOut, "✓ %s waived %s for %s: %s\n", e.Actor, e.Item, name(e.Role), e.Reason)
-		case release.EventRevoke:
-			fmt.Fprintf(f.IO.ErrOut, "✓ %s revoked %s for %s: %s\n", e.Actor, e.Item, name(e.Role), e.Reason)
-		case release.EventStatus:
-			fmt.Fprintf(f.IO.ErrOut, "✓ %s is now %s\n", r.Meta.ID, e.Status)
-		}
-	}
-	if r.Status() != release.StatusInProgress {
-		return
-	}
-	v := r.Evaluate(f.policy())
-	for i, p := range v.Phases {
-		if !p.Complete || (i < len(wasComplete) && wasComplete[i]) {
-			continue
-		}
-		if i+1 < len(v.Phases) {
-			fmt.Fprintf(f.IO.ErrOut, "phase %q complete; %q is open: `octorelease next` shows what you can do\n", p.ID, v.Phases[i+1].ID)
-		} else if v.Complete {
-			fmt.Fprintf(f.IO.ErrOut, "every item of %s is done: run `octorelease finish`\n", r.Meta.ID)
-		}
-	}
+	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	return nil
 }
 
 // ActionOptions are the flags of `waive` and `revoke`.
 type ActionOptions struct {
-	F      *Factory
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error)
+	Policy func() (release.Policy, error)
+	Update func(func(*release.Release) error) (workflow.Outcome, error)
+	Actor  func() string
+	Now    func() time.Time
+
+	Verb   string // waive or revoke
 	Item   string
 	Role   string
 	Reason string
@@ -198,10 +126,7 @@ func NewCmdWaive(f *Factory, runF func(*ActionOptions) error) *cobra.Command {
 	return newActionCmd(f, runF, "waive", "Complete an optional item without doing it",
 		`Waive an optional item ("if needed", "if applicable") for a role, with a
 reason. Waiving a required item is refused (exit 4).`,
-		`  octorelease waive backup --role sre --reason "stateless service, nothing to back up"`,
-		func(r *release.Release, req release.ActionRequest, pol release.Policy) error {
-			return r.Waive(req, pol)
-		})
+		`  octorelease waive backup --role sre --reason "stateless service, nothing to back up"`)
 }
 
 // NewCmdRevoke builds `octorelease revoke`.
@@ -209,15 +134,11 @@ func NewCmdRevoke(f *Factory, runF func(*ActionOptions) error) *cobra.Command {
 	return newActionCmd(f, runF, "revoke", "Withdraw a sign-off or waiver (recorded, not erased)",
 		`Withdraw a role's sign-off or waiver of an item, with a reason. The original
 sign-off stays in the log; the item becomes pending again.`,
-		`  octorelease revoke qa-signoff --role qa --reason "regression found in checkout"`,
-		func(r *release.Release, req release.ActionRequest, pol release.Policy) error {
-			return r.Revoke(req, pol)
-		})
+		`  octorelease revoke qa-signoff --role qa --reason "regression found in checkout"`)
 }
 
-func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long, example string,
-	act func(*release.Release, release.ActionRequest, release.Policy) error) *cobra.Command {
-	opts := &ActionOptions{F: f}
+func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long, example string) *cobra.Command {
+	opts := &ActionOptions{IO: f.IO, Config: f.Config, Policy: f.Policy, Update: f.Update, Actor: f.Actor, Now: f.Now, Verb: verb}
 	cmd := &cobra.Command{
 		Use:     verb + " ITEM --role ROLE --reason TEXT",
 		Short:   short,
@@ -226,30 +147,43 @@ func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Item = args[0]
-			if runF != nil {
-				return runF(opts)
+			if opts.Reason == "" {
+				return errs.Usagef("%s needs --reason", verb)
 			}
-			return func() error {
-				if opts.Reason == "" {
-					return errs.Usagef("%s needs --reason", verb)
-				}
-				if err := f.checkRole(opts.Role); err != nil {
-					return err
-				}
-				pol, err := f.Policy()
-				if err != nil {
-					return err
-				}
-				if err := release.CheckTexts("", opts.Reason, nil); err != nil {
-					return err
-				}
-				req := release.ActionRequest{Item: opts.Item, Role: opts.Role, Actor: f.Actor(), Reason: opts.Reason, At: f.Now()}
-				return f.mutate(func(r *release.Release) error { return act(r, req, pol) })
-			}()
+			if err := release.CheckTexts("", opts.Reason, nil); err != nil {
+				return err
+			}
+			return run(opts, runF, runAction)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "role of the sign-off (required)")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why (required)")
 	_ = cmd.MarkFlagRequired("role")
 	return cmd
+}
+
+func runAction(o *ActionOptions) error {
+	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	if err := checkRole(cfg, o.Role); err != nil {
+		return err
+	}
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	req := release.ActionRequest{Item: o.Item, Role: o.Role, Actor: o.Actor(), Reason: o.Reason, At: o.Now()}
+	out, err := o.Update(func(r *release.Release) error {
+		if o.Verb == "revoke" {
+			return r.Revoke(req, pol)
+		}
+		return r.Waive(req, pol)
+	})
+	if err != nil {
+		return err
+	}
+	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	return nil
 }

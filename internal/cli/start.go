@@ -3,17 +3,32 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
+	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // StartOptions are the flags of `start`.
 type StartOptions struct {
-	F       *Factory
+	IO          *iostreams.IOStreams
+	Format      func(allowed ...string) (string, error)
+	Store       func() (store.Store, error)
+	Loader      func() (*checklist.Loader, error)
+	Policy      func() (release.Policy, error)
+	Renderer    func() (ui.Renderer, error)
+	StartCommit func(rev string) (string, error)
+	PromptType  func(version string) (string, error)
+	Walk        func(id string) error // goes on into the walk of release id
+	Actor       func() string
+	Now         func() time.Time
+
 	Version string
 	Type    string
 	Summary string
@@ -23,7 +38,9 @@ type StartOptions struct {
 
 // NewCmdStart builds `octorelease start`.
 func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
-	opts := &StartOptions{F: f}
+	opts := &StartOptions{IO: f.IO, Format: f.outputFormat, Store: f.Store, Loader: f.Loader, Policy: f.Policy,
+		Renderer: f.Renderer, StartCommit: f.startCommit, PromptType: f.promptType, Walk: f.walkRelease,
+		Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "start VERSION",
 		Short: "Open a release and walk through its checklist",
@@ -42,10 +59,7 @@ terminal you are asked). On a terminal, start goes on into 'walk' unless
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Version = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runStart(opts)
+			return run(opts, runF, runStart)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Type, "type", "t", "", "release type: patch, minor or major (a checklist name)")
@@ -59,8 +73,7 @@ terminal you are asked). On a terminal, start goes on into 'walk' unless
 var releaseTypes = []string{"patch", "minor", "major"}
 
 func runStart(o *StartOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
@@ -68,17 +81,17 @@ func runStart(o *StartOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := f.Store()
+	s, err := o.Store()
 	if err != nil {
 		return err
 	}
 	typ := o.Type
 	if typ == "" {
 		if typ, err = inferType(s, version); err != nil {
-			if !f.IO.CanPrompt() || format != "text" {
+			if !o.IO.CanPrompt() || format != "text" {
 				return err
 			}
-			if typ, err = promptType(f, version); err != nil {
+			if typ, err = o.PromptType(version); err != nil {
 				return err
 			}
 		}
@@ -86,7 +99,7 @@ func runStart(o *StartOptions) error {
 	if typ == "incident" || typ == "base" {
 		return errs.Usagef("release type %q cannot be started; use patch, minor or major", typ)
 	}
-	loader, err := f.Loader()
+	loader, err := o.Loader()
 	if err != nil {
 		return err
 	}
@@ -94,35 +107,41 @@ func runStart(o *StartOptions) error {
 	if err != nil {
 		return err
 	}
-	commit, err := f.startCommit(o.Commit)
+	commit, err := o.StartCommit(o.Commit)
 	if err != nil {
 		return err
 	}
 	r, err := release.New(release.Meta{ID: id, Version: version, Type: typ, Summary: o.Summary,
-		CreatedAt: f.Now(), CreatedBy: f.Actor(), Commit: commit}, *cl)
+		CreatedAt: o.Now(), CreatedBy: o.Actor(), Commit: commit}, *cl)
 	if err != nil {
 		return errs.Usagef("%v", err)
 	}
 	if err := s.Create(r); err != nil {
 		return err
 	}
-	f.noteCreated(s, r)
 	items := len(cl.ItemIDs())
-	fmt.Fprintf(f.IO.ErrOut, "✓ opened release %s (%s): %d items in %d phases, checklist from %s\n",
+	fmt.Fprintf(o.IO.ErrOut, "✓ opened release %s (%s): %d items in %d phases, checklist from %s\n",
 		id, typ, items, len(cl.Phases), cl.Source)
 	if format != "text" {
-		return writeData(f.IO.Out, format, statusView(r, r.Evaluate(f.policy()), nil))
-	}
-	if f.IO.CanPrompt() && !o.NoWalk {
-		if err := renderChecklist(f, cl); err != nil {
+		pol, err := o.Policy()
+		if err != nil {
 			return err
 		}
-		fmt.Fprintln(f.IO.Out)
-		f.Flags.Release = id
-		return runWalk(&WalkOptions{F: f})
+		return writeData(o.IO.Out, format, statusView(r, r.Evaluate(pol), nil))
 	}
-	fmt.Fprintf(f.IO.Out, "%s\n", id)
-	fmt.Fprintf(f.IO.ErrOut, "next: `octorelease next` shows what you can sign; `octorelease status` shows everything\n")
+	if o.IO.CanPrompt() && !o.NoWalk {
+		rd, err := o.Renderer()
+		if err != nil {
+			return err
+		}
+		if err := renderChecklist(rd, cl); err != nil {
+			return err
+		}
+		fmt.Fprintln(o.IO.Out)
+		return o.Walk(id)
+	}
+	fmt.Fprintf(o.IO.Out, "%s\n", id)
+	fmt.Fprintf(o.IO.ErrOut, "next: `octorelease next` shows what you can sign; `octorelease status` shows everything\n")
 	return nil
 }
 

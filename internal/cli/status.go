@@ -8,49 +8,32 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 )
 
-// current resolves and loads the release a command acts on (read-only).
-func (f *Factory) current() (store.Store, *release.Release, error) {
-	s, err := f.Store()
-	if err != nil {
-		return nil, nil, err
-	}
-	id, r, err := f.resolveRelease(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r == nil {
-		if r, err = s.Load(id); err != nil {
-			return nil, nil, suggestRelease(s, id, err)
-		}
-	}
-	return s, r, nil
-}
-
-func (f *Factory) renderer() (ui.Renderer, error) {
-	cfg, err := f.Config()
-	if err != nil {
-		return ui.Renderer{}, err
-	}
-	return ui.Renderer{W: f.IO.Out, Theme: f.Theme(), TTY: f.IO.IsStdoutTTY(), Now: f.Now(), RoleName: cfg.RoleName,
-		Width: f.IO.TerminalWidth()}, nil
-}
-
 // StatusOptions are the flags of `status`.
 type StatusOptions struct {
-	F       *Factory
+	IO            *iostreams.IOStreams
+	Format        func(allowed ...string) (string, error)
+	Config        func() (*config.Config, error)
+	Policy        func() (release.Policy, error)
+	Current       func() (store.Store, *release.Release, error)
+	Renderer      func() (ui.Renderer, error)
+	HeadMovedPast func(commit string) (head string, moved bool)
+
 	Role    string
 	Pending bool
 }
 
 // NewCmdStatus builds `octorelease status`.
 func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{F: f}
+	opts := &StatusOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
+		Current: f.Current, Renderer: f.Renderer, HeadMovedPast: f.headMovedPast}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a release's phases, items, roles and sign-offs",
@@ -61,12 +44,7 @@ On a pipe, rows are tab-separated and times are RFC 3339.`,
   octorelease status --role qa --pending
   octorelease status -r v1.4.0 -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runStatus(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runStatus) },
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "only items with this role")
 	cmd.Flags().BoolVar(&opts.Pending, "pending", false, "only items that are not done or waived")
@@ -74,31 +52,38 @@ On a pipe, rows are tab-separated and times are RFC 3339.`,
 }
 
 func runStatus(o *StatusOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	_, r, err := f.current()
+	_, r, err := o.Current()
 	if err != nil {
 		return err
 	}
-	if err := f.checkRole(o.Role); err != nil {
+	cfg, err := o.Config()
+	if err != nil {
 		return err
 	}
-	full := r.Evaluate(f.policy())
+	if err := checkRole(cfg, o.Role); err != nil {
+		return err
+	}
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	full := r.Evaluate(pol)
 	v := filterView(full, o.Role, o.Pending)
 	incidents := incidentsOf(r)
 	if format != "text" {
-		return writeData(f.IO.Out, format, statusView(r, v, incidents))
+		return writeData(o.IO.Out, format, statusView(r, v, incidents))
 	}
-	rd, err := f.renderer()
+	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
 	if c := r.Commit(); c != "" && r.Status() == release.StatusInProgress {
-		if head, moved := f.headMovedPast(c); moved {
-			fmt.Fprintf(f.IO.ErrOut, "warning: HEAD (%s) has moved past the commit %s targets (%s); if HEAD is what you release, run `octorelease retarget HEAD --reason TEXT`\n",
+		if head, moved := o.HeadMovedPast(c); moved {
+			fmt.Fprintf(o.IO.ErrOut, "warning: HEAD (%s) has moved past the commit %s targets (%s); if HEAD is what you release, run `octorelease retarget HEAD --reason TEXT`\n",
 				head[:12], r.Meta.ID, c[:min(12, len(c))])
 		}
 	}
@@ -108,7 +93,7 @@ func runStatus(o *StatusOptions) error {
 	if !rd.TTY {
 		return nil // a pipe gets the rows alone: `pending` has the same in rows
 	}
-	return f.writeWaitingSummary(rd, r, o.Role)
+	return writeWaitingSummary(rd, waitingRoles(r, cfg, pol, o.Role))
 }
 
 // filterView keeps the items with role (if given) that are open (if pending).
@@ -136,15 +121,8 @@ func filterView(v release.View, role string, pending bool) release.View {
 
 // checkRole refuses an unknown role with the known ones listed; no role
 // ("", no --role given) is fine.
-func (f *Factory) checkRole(role string) error {
-	if role == "" {
-		return nil
-	}
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(cfg.RoleIDs(), role) {
+func checkRole(cfg *config.Config, role string) error {
+	if role != "" && !slices.Contains(cfg.RoleIDs(), role) {
 		return usageUnknownRole(role, cfg.RoleIDs())
 	}
 	return nil
@@ -156,13 +134,21 @@ func usageUnknownRole(role string, known []string) error {
 
 // NextOptions are the flags of `next`.
 type NextOptions struct {
-	F    *Factory
+	IO       *iostreams.IOStreams
+	Format   func(allowed ...string) (string, error)
+	Config   func() (*config.Config, error)
+	Policy   func() (release.Policy, error)
+	Current  func() (store.Store, *release.Release, error)
+	Renderer func() (ui.Renderer, error)
+	Actor    func() string
+
 	Role string
 }
 
 // NewCmdNext builds `octorelease next`.
 func NewCmdNext(f *Factory, runF func(*NextOptions) error) *cobra.Command {
-	opts := &NextOptions{F: f}
+	opts := &NextOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
+		Current: f.Current, Renderer: f.Renderer, Actor: f.Actor}
 	cmd := &cobra.Command{
 		Use:   "next",
 		Short: "Show the items you (or a role) can act on now",
@@ -170,48 +156,55 @@ func NewCmdNext(f *Factory, runF func(*NextOptions) error) *cobra.Command {
   octorelease next --role sre
   octorelease next --as carol@example.com -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runNext(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runNext) },
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "items this role can act on (default: every role you may sign for)")
 	return cmd
 }
 
+// nextJSON is `next -o json`; its keys are in the order they have always
+// been printed (sorted).
+type nextJSON struct {
+	Actor   string     `json:"actor" yaml:"actor"`
+	Items   []itemJSON `json:"items" yaml:"items"`
+	Release string     `json:"release" yaml:"release"`
+}
+
 func runNext(o *NextOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	_, r, err := f.current()
+	_, r, err := o.Current()
 	if err != nil {
 		return err
 	}
-	if err := f.checkRole(o.Role); err != nil {
-		return err
-	}
-	pol, err := f.Policy()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	items := r.Actionable(f.Actor(), o.Role, pol)
+	if err := checkRole(cfg, o.Role); err != nil {
+		return err
+	}
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	actor := o.Actor()
+	items := r.Actionable(actor, o.Role, pol)
 	if format != "text" {
 		out := []itemJSON{}
 		for _, it := range items {
 			out = append(out, itemView(it))
 		}
-		return writeData(f.IO.Out, format, map[string]any{"release": r.Meta.ID, "actor": f.Actor(), "items": out})
+		return writeData(o.IO.Out, format, nextJSON{Actor: actor, Items: out, Release: r.Meta.ID})
 	}
-	rd, err := f.renderer()
+	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
 	if len(items) == 0 {
-		fmt.Fprintf(f.IO.ErrOut, "nothing for %s to act on in %s now\n", f.Actor(), r.Meta.ID)
+		fmt.Fprintf(o.IO.ErrOut, "nothing for %s to act on in %s now\n", actor, r.Meta.ID)
 		return nil
 	}
 	t := rd.Table()
@@ -223,13 +216,13 @@ func runNext(o *NextOptions) error {
 		t.Row(rd.Theme.StateMark(it.State)+" "+it.ID, ui.Clean(it.Title), "as "+rd.Roles(it.PendingRoles))
 	}
 	if rd.TTY {
-		fmt.Fprintf(f.IO.Out, "%s: what %s can act on now\n", rd.Theme.Heading(r.Meta.ID), f.Actor())
+		fmt.Fprintf(o.IO.Out, "%s: what %s can act on now\n", rd.Theme.Heading(r.Meta.ID), actor)
 	}
-	if err := t.Render(f.IO.Out, ""); err != nil {
+	if err := t.Render(o.IO.Out, ""); err != nil {
 		return err
 	}
 	if rd.TTY {
-		fmt.Fprintf(f.IO.ErrOut, "sign with `octorelease sign %s`\n", items[0].ID)
+		fmt.Fprintf(o.IO.ErrOut, "sign with `octorelease sign %s`\n", items[0].ID)
 	}
 	return nil
 }

@@ -12,18 +12,23 @@ import (
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/gitsync"
+	"github.com/octorelease/octorelease/internal/iostreams"
 )
 
 // SyncOptions are the flags of `sync`.
 type SyncOptions struct {
-	F                 *Factory
+	IO     *iostreams.IOStreams
+	Format func(allowed ...string) (string, error)
+	Config func() (*config.Config, error)
+	Repo   string // the working directory, in the git repository to sync
+
 	Remote            string
 	AllowOtherCommits bool
 }
 
 // NewCmdSync builds `octorelease sync`.
 func NewCmdSync(f *Factory, runF func(*SyncOptions) error) *cobra.Command {
-	opts := &SyncOptions{F: f}
+	opts := &SyncOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Repo: f.Cwd}
 	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Share the state with the team through git: commit, pull, push",
@@ -43,25 +48,31 @@ unasked; --allow-other-commits does).`,
   octorelease sync --remote upstream
   octorelease sign qa-signoff --role qa && octorelease sync`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runSync(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runSync) },
 	}
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "remote to sync with (default: sync.remote, the branch's upstream, or origin)")
 	cmd.Flags().BoolVar(&opts.AllowOtherCommits, "allow-other-commits", false, "also push unpushed commits that touch files outside the state folder")
 	return cmd
 }
 
+// syncJSON is `sync -o json`; its keys are in the order they have always
+// been printed (sorted).
+type syncJSON struct {
+	Commit    string   `json:"commit" yaml:"commit"`
+	Committed []string `json:"committed" yaml:"committed"`
+	Merged    bool     `json:"merged" yaml:"merged"`
+	Pulled    int      `json:"pulled" yaml:"pulled"`
+	Pushed    bool     `json:"pushed" yaml:"pushed"`
+	Retries   int      `json:"retries" yaml:"retries"`
+	Upstream  string   `json:"upstream" yaml:"upstream"`
+}
+
 func runSync(o *SyncOptions) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -74,23 +85,23 @@ func runSync(o *SyncOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := gitsync.Sync(ctx, gitsync.Options{Repo: f.Cwd, StateDir: cfg.StateDir, Remote: remote,
-		AllowOtherCommits: o.AllowOtherCommits, Stderr: f.IO.ErrOut})
+	res, err := gitsync.Sync(ctx, gitsync.Options{Repo: o.Repo, StateDir: cfg.StateDir, Remote: remote,
+		AllowOtherCommits: o.AllowOtherCommits, Stderr: o.IO.ErrOut})
 	if err != nil {
 		return syncError(err)
 	}
 	if format != "text" {
-		return writeData(f.IO.Out, format, map[string]any{"committed": orEmpty(res.Committed), "commit": res.Commit,
-			"pulled": res.Pulled, "merged": res.Merged, "pushed": res.Pushed, "retries": res.Retries, "upstream": res.Upstream})
+		return writeData(o.IO.Out, format, syncJSON{Commit: res.Commit, Committed: orEmpty(res.Committed),
+			Merged: res.Merged, Pulled: res.Pulled, Pushed: res.Pushed, Retries: res.Retries, Upstream: res.Upstream})
 	}
 	if res.UpToDate() {
 		return nil // sync said so on its progress lines
 	}
-	fmt.Fprintf(f.IO.ErrOut, "✓ synced with %s: %d new state files committed, %d commits pulled", res.Upstream, len(res.Committed), res.Pulled)
+	fmt.Fprintf(o.IO.ErrOut, "✓ synced with %s: %d new state files committed, %d commits pulled", res.Upstream, len(res.Committed), res.Pulled)
 	if res.Retries > 0 {
-		fmt.Fprintf(f.IO.ErrOut, ", pushed after %d retries", res.Retries)
+		fmt.Fprintf(o.IO.ErrOut, ", pushed after %d retries", res.Retries)
 	}
-	fmt.Fprintln(f.IO.ErrOut)
+	fmt.Fprintln(o.IO.ErrOut)
 	return nil
 }
 
@@ -120,7 +131,7 @@ func (f *Factory) autoSync() error {
 	if err != nil || !cfg.SyncAuto || cfg.Backend == config.BackendPostgres {
 		return err
 	}
-	if err := runSync(&SyncOptions{F: f}); err != nil {
+	if err := runSync(&SyncOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Repo: f.Cwd}); err != nil {
 		return fmt.Errorf("recorded locally, but sync.auto failed: %w (run `octorelease sync` to retry)", err)
 	}
 	return nil

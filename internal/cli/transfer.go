@@ -5,24 +5,48 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 )
 
 // TransferOptions are the flags of `export` and `import`.
 type TransferOptions struct {
-	F   *Factory
-	All bool
-	Dir string
+	IO        *iostreams.IOStreams
+	Format    func(allowed ...string) (string, error)
+	Config    func() (*config.Config, error)
+	Backend   func() (store.Store, error) // the configured store itself, see runTransfer
+	ReleaseID func(store.Store) (string, error)
+	Actor     func() string
+	Now       func() time.Time
+	Cwd       string // where a relative DIR is
+
+	Export bool // export, else import
+	All    bool
+	Dir    string
+}
+
+func newTransferOptions(f *Factory, export bool) *TransferOptions {
+	backend := func() (store.Store, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		return f.openStore(cfg, f.Actor())
+	}
+	return &TransferOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Backend: backend,
+		ReleaseID: f.ReleaseID, Actor: f.Actor, Now: f.Now, Cwd: f.Cwd, Export: export}
 }
 
 // NewCmdExport builds `octorelease export`.
 func NewCmdExport(f *Factory, runF func(*TransferOptions) error) *cobra.Command {
-	opts := &TransferOptions{F: f}
+	opts := newTransferOptions(f, true)
 	cmd := &cobra.Command{
 		Use:   "export [--all] DIR",
 		Short: "Copy releases from the configured backend into a state folder",
@@ -41,10 +65,7 @@ refused and nothing of it is written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Dir = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTransfer(opts, true)
+			return run(opts, runF, runTransfer)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "export every release")
@@ -53,7 +74,7 @@ refused and nothing of it is written.`,
 
 // NewCmdImport builds `octorelease import`.
 func NewCmdImport(f *Factory, runF func(*TransferOptions) error) *cobra.Command {
-	opts := &TransferOptions{F: f}
+	opts := newTransferOptions(f, false)
 	return &cobra.Command{
 		Use:   "import DIR",
 		Short: "Copy releases from a state folder into the configured backend",
@@ -73,11 +94,9 @@ refused and nothing of it is written. Format-1 releases need
   octorelease import -r v1.4.0 ../other-clone/.octorelease`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Dir = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTransfer(opts, false)
+			// import without -r imports the whole folder
+			opts.Dir, opts.All = args[0], f.Flags.Release == ""
+			return run(opts, runF, runTransfer)
 		},
 	}
 }
@@ -89,35 +108,34 @@ type transferJSON struct {
 	Added   int    `json:"added" yaml:"added"`
 }
 
-func runTransfer(o *TransferOptions, export bool) error {
-	f := o.F
-	format, err := f.outputFormat("json", "yaml")
+func runTransfer(o *TransferOptions) error {
+	format, err := o.Format("json", "yaml")
 	if err != nil {
 		return err
 	}
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
 	dir := o.Dir
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(f.Cwd, dir)
+		dir = filepath.Join(o.Cwd, dir)
 	}
-	// The configured store itself, not f.Store(): that one signs what it
-	// writes, and a copy must keep every event as it is.
-	backend, err := f.openStore(cfg, f.Actor())
+	// The configured store itself, not the Factory's Store: that one signs
+	// what it writes, and a copy must keep every event as it is.
+	backend, err := o.Backend()
 	if err != nil {
 		return err
 	}
-	folder := store.NewFileStore(dir, store.Options{LockTimeout: cfg.LockTimeout, Actor: f.Actor(), Now: f.Now})
-	src, dst, verb := store.Store(backend), store.Store(folder), "exported"
-	if !export {
+	folder := store.NewFileStore(dir, store.Options{LockTimeout: cfg.LockTimeout, Actor: o.Actor(), Now: o.Now})
+	src, dst, verb := backend, store.Store(folder), "exported"
+	if !o.Export {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return errs.Usagef("no state folder %s", dir)
 		}
 		src, dst, verb = folder, backend, "imported"
 	}
-	ids, err := transferIDs(f, src, o.All || (!export && f.Flags.Release == ""))
+	ids, err := transferIDs(o, src)
 	if err != nil {
 		return err
 	}
@@ -131,32 +149,32 @@ func runTransfer(o *TransferOptions, export bool) error {
 		if format == "text" {
 			switch row.Action {
 			case "created":
-				fmt.Fprintf(f.IO.ErrOut, "✓ %s %s: %d events\n", verb, id, row.Events)
+				fmt.Fprintf(o.IO.ErrOut, "✓ %s %s: %d events\n", verb, id, row.Events)
 			case "updated":
-				fmt.Fprintf(f.IO.ErrOut, "✓ %s %s: %d new of %d events\n", verb, id, row.Added, row.Events)
+				fmt.Fprintf(o.IO.ErrOut, "✓ %s %s: %d new of %d events\n", verb, id, row.Added, row.Events)
 			default:
-				fmt.Fprintf(f.IO.ErrOut, "· %s: up to date (%d events)\n", id, row.Events)
+				fmt.Fprintf(o.IO.ErrOut, "· %s: up to date (%d events)\n", id, row.Events)
 			}
 		}
 	}
 	if format != "text" {
-		return writeData(f.IO.Out, format, rows)
+		return writeData(o.IO.Out, format, rows)
 	}
 	added := 0
 	for _, r := range rows {
 		added += r.Added
 	}
-	fmt.Fprintf(f.IO.Out, "%s %d releases (%d new events)\n", verb, len(rows), added)
+	fmt.Fprintf(o.IO.Out, "%s %d releases (%d new events)\n", verb, len(rows), added)
 	return nil
 }
 
 // transferIDs are the releases to copy: every one, or the current one
 // and its incident runs.
-func transferIDs(f *Factory, src store.Store, all bool) ([]string, error) {
-	if all {
+func transferIDs(o *TransferOptions, src store.Store) ([]string, error) {
+	if o.All {
 		return src.IDs()
 	}
-	id, err := f.ReleaseID(src)
+	id, err := o.ReleaseID(src)
 	if err != nil {
 		return nil, err
 	}

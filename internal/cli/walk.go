@@ -8,14 +8,18 @@ import (
 	"slices"
 	"sort"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
+	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 	"github.com/octorelease/octorelease/internal/walk"
+	"github.com/octorelease/octorelease/internal/workflow"
 )
 
 // codeInterrupted is the conventional exit status of a command stopped by
@@ -24,13 +28,36 @@ const codeInterrupted = 130
 
 // WalkOptions are the flags of `walk`.
 type WalkOptions struct {
-	F    *Factory
+	IO        *iostreams.IOStreams
+	Format    func(allowed ...string) (string, error)
+	Config    func() (*config.Config, error)
+	Policy    func() (release.Policy, error)
+	Store     func() (store.Store, error)
+	ReleaseID func(store.Store) (string, error)
+	Update    func(func(*release.Release) error) (workflow.Outcome, error)
+	Renderer  func() (ui.Renderer, error)
+	Ask       func(walk.Item) (walk.Answer, error)
+	Actor     func() string
+	Now       func() time.Time
+
 	Role string
+}
+
+func newWalkOptions(f *Factory) *WalkOptions {
+	return &WalkOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy, Store: f.Store,
+		ReleaseID: f.ReleaseID, Update: f.Update, Renderer: f.Renderer,
+		Ask: func(it walk.Item) (walk.Answer, error) { return f.prompter().Ask(it) }, Actor: f.Actor, Now: f.Now}
+}
+
+// walkRelease goes on into the walk of release id, as start does.
+func (f *Factory) walkRelease(id string) error {
+	f.Flags.Release = id
+	return runWalk(newWalkOptions(f))
 }
 
 // NewCmdWalk builds `octorelease walk`.
 func NewCmdWalk(f *Factory, runF func(*WalkOptions) error) *cobra.Command {
-	opts := &WalkOptions{F: f}
+	opts := newWalkOptions(f)
 	cmd := &cobra.Command{
 		Use:   "walk",
 		Short: "Walk interactively through what you can act on now",
@@ -45,12 +72,7 @@ roles are waited on. Needs a terminal: use 'sign' and 'waive' in scripts.`,
   octorelease walk --role sre
   octorelease walk -r v1.4.0 --as carol@example.com`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runWalk(opts)
-		},
+		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runWalk) },
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "walk the items of this role only")
 	return cmd
@@ -59,41 +81,44 @@ roles are waited on. Needs a terminal: use 'sign' and 'waive' in scripts.`,
 // walker is one walk: what it asks through, what it records and what it
 // recorded so far.
 type walker struct {
-	f        *Factory
+	o        *WalkOptions
+	cfg      *config.Config
 	s        store.Store
 	id       string
-	role     string
+	actor    string
 	pol      release.Policy
-	ask      func(walk.Item) (walk.Answer, error)
 	skipped  map[string]bool
 	recorded []release.Event
 	failed   int
 }
 
 func runWalk(o *WalkOptions) error {
-	f := o.F
-	if !f.IO.CanPrompt() {
+	if !o.IO.CanPrompt() {
 		return errs.Usagef("walk needs a terminal").WithHint("use `octorelease sign ITEM` to sign without one")
 	}
-	if _, err := f.outputFormat(); err != nil {
+	if _, err := o.Format(); err != nil {
 		return err
 	}
-	if err := f.checkRole(o.Role); err != nil {
-		return err
-	}
-	s, err := f.Store()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	id, err := f.ReleaseID(s)
+	if err := checkRole(cfg, o.Role); err != nil {
+		return err
+	}
+	s, err := o.Store()
 	if err != nil {
 		return err
 	}
-	pol, err := f.Policy()
+	id, err := o.ReleaseID(s)
 	if err != nil {
 		return err
 	}
-	w := &walker{f: f, s: s, id: id, role: o.Role, pol: pol, ask: f.prompter().Ask, skipped: map[string]bool{}}
+	pol, err := o.Policy()
+	if err != nil {
+		return err
+	}
+	w := &walker{o: o, cfg: cfg, s: s, id: id, actor: o.Actor(), pol: pol, skipped: map[string]bool{}}
 	return w.run()
 }
 
@@ -132,7 +157,7 @@ func (w *walker) run() error {
 		if len(items) == 0 {
 			break
 		}
-		ans, err := w.ask(w.question(r, items))
+		ans, err := w.o.Ask(w.question(r, items))
 		if errors.Is(err, walk.ErrInterrupted) {
 			interrupted = true
 			break
@@ -149,7 +174,7 @@ func (w *walker) run() error {
 		return err
 	}
 	if interrupted {
-		fmt.Fprintln(w.f.IO.ErrOut, "walk interrupted: every answer given before it is recorded")
+		fmt.Fprintln(w.o.IO.ErrOut, "walk interrupted: every answer given before it is recorded")
 		return errs.Silent{Code: codeInterrupted}
 	}
 	return nil
@@ -157,14 +182,14 @@ func (w *walker) run() error {
 
 // actionable is what the actor can act on now, less what was skipped.
 func (w *walker) actionable(r *release.Release) []release.ItemView {
-	return slices.DeleteFunc(r.Actionable(w.f.Actor(), w.role, w.pol), func(it release.ItemView) bool {
+	return slices.DeleteFunc(r.Actionable(w.actor, w.o.Role, w.pol), func(it release.ItemView) bool {
 		return w.skipped[it.ID]
 	})
 }
 
 func (w *walker) question(r *release.Release, items []release.ItemView) walk.Item {
 	it := items[0]
-	cfg, _ := w.f.Config()
+	cfg := w.cfg
 	roles := make([]walk.Role, len(it.PendingRoles))
 	for i, id := range it.PendingRoles {
 		roles[i] = walk.Role{ID: id, Name: cfg.RoleName(id)}
@@ -185,54 +210,47 @@ func (w *walker) question(r *release.Release, items []release.ItemView) walk.Ite
 		Optional: it.Optional, Roles: roles, Position: position, Total: total}
 }
 
-// answer records a sign or waive through the factory's mutate, exactly as
-// `sign` and `waive` do. A refusal (someone signed meanwhile, a check has not
-// passed) is reported and the item is skipped so the walk goes on.
+// answer records a sign or waive, exactly as `sign` and `waive` do. A
+// refusal (someone signed meanwhile, a check has not passed) is reported and
+// the item is skipped so the walk goes on.
 func (w *walker) answer(it release.ItemView, ans walk.Answer) {
-	f := w.f
+	o := w.o
 	var act func(r *release.Release) error
 	switch ans.Action {
 	case walk.Sign, walk.SignNote:
-		req := release.SignRequest{Items: []string{it.ID}, Role: ans.Role, Actor: f.Actor(),
-			Note: ans.Note, Evidence: ans.Evidence, At: f.Now()}
+		req := release.SignRequest{Items: []string{it.ID}, Role: ans.Role, Actor: w.actor,
+			Note: ans.Note, Evidence: ans.Evidence, At: o.Now()}
 		act = func(r *release.Release) error { return r.Sign(req, w.pol) }
 	case walk.Waive:
-		req := release.ActionRequest{Item: it.ID, Role: ans.Role, Actor: f.Actor(), Reason: ans.Reason, At: f.Now()}
+		req := release.ActionRequest{Item: it.ID, Role: ans.Role, Actor: w.actor, Reason: ans.Reason, At: o.Now()}
 		act = func(r *release.Release) error { return r.Waive(req, w.pol) }
 	default: // skip
 		w.skipped[it.ID] = true
 		return
 	}
-	var got []release.Event
-	err := f.mutate(func(r *release.Release) error {
-		n := len(r.Events)
-		if err := act(r); err != nil {
-			return err
-		}
-		got = slices.Clone(r.Events[n:])
-		return nil
-	})
+	out, err := o.Update(act)
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "✗ %s: %v\n", it.ID, err)
+		err = explain(err)
+		fmt.Fprintf(o.IO.ErrOut, "✗ %s: %v\n", it.ID, err)
 		if h := errs.Hint(err); h != "" {
-			fmt.Fprintf(f.IO.ErrOut, "  %s\n", h)
+			fmt.Fprintf(o.IO.ErrOut, "  %s\n", h)
 		}
 		w.failed++
 		w.skipped[it.ID] = true
 		return
 	}
-	w.recorded = append(w.recorded, got...)
+	reportOutcome(o.IO.ErrOut, w.cfg.RoleName, out)
+	w.recorded = append(w.recorded, out.Recorded...)
 }
 
 // summary says what this walk recorded, what is still open and which roles
 // are waited on.
 func (w *walker) summary() error {
-	f := w.f
 	r, err := w.s.Load(w.id)
 	if err != nil {
 		return err
 	}
-	rd, err := f.renderer()
+	rd, err := w.o.Renderer()
 	if err != nil {
 		return err
 	}
@@ -241,13 +259,13 @@ func (w *walker) summary() error {
 		skipped = append(skipped, id)
 	}
 	sort.Strings(skipped)
-	return rd.WalkSummary(ui.WalkSummary{Release: r.Meta.ID, Actor: f.Actor(), Recorded: w.recorded,
-		Skipped: skipped, View: r.Evaluate(f.policy())})
+	return rd.WalkSummary(ui.WalkSummary{Release: r.Meta.ID, Actor: w.actor, Recorded: w.recorded,
+		Skipped: skipped, View: r.Evaluate(w.pol)})
 }
 
 // promptType asks for the type of a release that has no earlier release to
 // infer it from; the choices describe the embedded (or team) checklists.
-func promptType(f *Factory, version string) (string, error) {
+func (f *Factory) promptType(version string) (string, error) {
 	loader, err := f.Loader()
 	if err != nil {
 		return "", err
