@@ -22,7 +22,7 @@ import (
 // AuditOptions are the flags of `audit verify`.
 type AuditOptions struct {
 	IO        *iostreams.IOStreams
-	Format    func(allowed ...string) (string, error)
+	Format    string
 	Config    func() (*config.Config, error)
 	Store     func() (store.Store, error)
 	ReleaseID func(store.Store) (string, error)
@@ -39,7 +39,7 @@ func NewCmdAudit(f *Factory, runF func(*AuditOptions) error) *cobra.Command {
 		Use:   "audit <command>",
 		Short: "Verify the recorded events of releases",
 	}
-	opts := &AuditOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Store: f.Store,
+	opts := &AuditOptions{IO: f.IO, Config: f.Config, Store: f.Store,
 		ReleaseID: f.ReleaseID, TrustRoot: f.trustRoot, Repo: f.Cwd}
 	verify := &cobra.Command{
 		Use:   "verify",
@@ -65,7 +65,7 @@ change that edits or deletes recorded history is refused and named.`,
 	verify.Flags().BoolVarP(&opts.All, "all", "a", false, "verify every release in the state folder")
 	verify.Flags().StringVar(&opts.Since, "since", "", "also check that no state file present at this git revision was changed or removed")
 	verify.Flags().StringVar(&f.AllowedSigners, "allowed-signers", "", "verify signatures against this allowed_signers file (default $OCTORELEASE_ALLOWED_SIGNERS, else signing.allowed_signers)")
-	cmd.AddCommand(verify)
+	cmd.AddCommand(f.formats(verify, &opts.Format, "json", "yaml"))
 	return cmd
 }
 
@@ -89,10 +89,6 @@ type auditSignerJSON struct {
 }
 
 func runAuditVerify(o *AuditOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	cfg, err := o.Config()
 	if err != nil {
 		return err
@@ -166,7 +162,7 @@ func runAuditVerify(o *AuditOptions) error {
 			failed++
 		}
 	}
-	if err := writeAudit(o.IO, format, results); err != nil {
+	if err := writeAudit(o.IO, o.Format, results); err != nil {
 		return err
 	}
 	if failed > 0 {

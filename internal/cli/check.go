@@ -15,7 +15,6 @@ import (
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 	"github.com/octorelease/octorelease/internal/workflow"
 )
@@ -23,10 +22,8 @@ import (
 // CheckOptions are the flags of `check`.
 type CheckOptions struct {
 	IO      *iostreams.IOStreams
-	Format  func(allowed ...string) (string, error)
-	Config  func() (*config.Config, error)
-	Policy  func() (release.Policy, error)
-	Current func() (store.Store, *release.Release, error)
+	Format  string
+	Current func() (*Target, error)
 	Update  func(func(*release.Release) error) (workflow.Outcome, error)
 	Actor   func() string
 	Now     func() time.Time
@@ -37,8 +34,7 @@ type CheckOptions struct {
 
 // NewCmdCheck builds `octorelease check`.
 func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
-		Current: f.Current, Update: f.Update, Actor: f.Actor, Now: f.Now}
+	opts := &CheckOptions{IO: f.IO, Current: f.Current, Update: f.Update, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "check [ITEM...]",
 		Short: "Run the items' automated checks and record the results",
@@ -65,7 +61,7 @@ you may sign for.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Sign, "sign", false, "sign each item whose check passes, for every role you may sign for")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // checkRunJSON is one result of `check -o json`: the item, then the same
@@ -83,22 +79,11 @@ func checkRunView(item, by string, at time.Time, res release.CheckResult) checkR
 }
 
 func runCheck(o *CheckOptions) error {
-	format, err := o.Format("json", "yaml")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	s, r, err := o.Current()
-	if err != nil {
-		return err
-	}
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
+	s, r, cfg, pol := t.Store, t.Release, t.Config, t.Policy
 	targets, err := checkTargets(r, o.Items, pol)
 	if err != nil {
 		return err
@@ -108,8 +93,8 @@ func runCheck(o *CheckOptions) error {
 		// The embedded checklists have no checks: CI's `octorelease check`
 		// step has nothing to do, which is not a failure.
 		fmt.Fprintf(o.IO.ErrOut, "nothing to check: no item of %s has a check\n", r.Meta.ID)
-		if format != "text" {
-			return writeData(o.IO.Out, format, results)
+		if o.Format != "text" {
+			return writeData(o.IO.Out, o.Format, results)
 		}
 		return nil
 	}
@@ -156,8 +141,8 @@ func runCheck(o *CheckOptions) error {
 		}
 	}
 	// The results recorded, also when interrupted: they are in the state.
-	if format != "text" {
-		if err := writeData(o.IO.Out, format, results); err != nil {
+	if o.Format != "text" {
+		if err := writeData(o.IO.Out, o.Format, results); err != nil {
 			return err
 		}
 	}

@@ -28,20 +28,21 @@ override them by name and may add new ones.`,
 // ChecklistListOptions are the flags of `checklist list` (none of its own).
 type ChecklistListOptions struct {
 	IO     *iostreams.IOStreams
-	Format func(allowed ...string) (string, error)
+	Format string
 	Loader func() (*checklist.Loader, error)
 }
 
 // NewCmdChecklistList builds `octorelease checklist list`.
 func NewCmdChecklistList(f *Factory, runF func(*ChecklistListOptions) error) *cobra.Command {
-	opts := &ChecklistListOptions{IO: f.IO, Format: f.outputFormat, Loader: f.Loader}
-	return &cobra.Command{
+	opts := &ChecklistListOptions{IO: f.IO, Loader: f.Loader}
+	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the available checklists and where each comes from",
 		Example: "  octorelease checklist list\n  octorelease checklist list -o json",
 		Args:    cobra.NoArgs,
 		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runChecklistList) },
 	}
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // checklistEntryJSON is one row of `checklist list -o json`.
@@ -53,10 +54,6 @@ type checklistEntryJSON struct {
 }
 
 func runChecklistList(o *ChecklistListOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	loader, err := o.Loader()
 	if err != nil {
 		return err
@@ -65,12 +62,12 @@ func runChecklistList(o *ChecklistListOptions) error {
 	if err != nil {
 		return err
 	}
-	if format != "text" {
+	if o.Format != "text" {
 		out := make([]checklistEntryJSON, len(entries))
 		for i, e := range entries {
 			out[i] = checklistEntryJSON{e.Name, e.Description, e.Source, e.Overrides}
 		}
-		return writeData(o.IO.Out, format, out)
+		return writeData(o.IO.Out, o.Format, out)
 	}
 	t := &ui.Table{TTY: o.IO.IsStdoutTTY(), Width: o.IO.TerminalWidth()}
 	th := ui.NewTheme(o.IO.ColorEnabled())
@@ -90,7 +87,7 @@ func runChecklistList(o *ChecklistListOptions) error {
 // ChecklistShowOptions are the argument of `checklist show`.
 type ChecklistShowOptions struct {
 	IO       *iostreams.IOStreams
-	Format   func(allowed ...string) (string, error)
+	Format   string
 	Loader   func() (*checklist.Loader, error)
 	Renderer func() (ui.Renderer, error)
 
@@ -99,8 +96,8 @@ type ChecklistShowOptions struct {
 
 // NewCmdChecklistShow builds `octorelease checklist show`.
 func NewCmdChecklistShow(f *Factory, runF func(*ChecklistShowOptions) error) *cobra.Command {
-	opts := &ChecklistShowOptions{IO: f.IO, Format: f.outputFormat, Loader: f.Loader, Renderer: f.Renderer}
-	return &cobra.Command{
+	opts := &ChecklistShowOptions{IO: f.IO, Loader: f.Loader, Renderer: f.Renderer}
+	cmd := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a resolved checklist (extends applied)",
 		Example: `  octorelease checklist show minor
@@ -111,13 +108,10 @@ func NewCmdChecklistShow(f *Factory, runF func(*ChecklistShowOptions) error) *co
 			return run(opts, runF, runChecklistShow)
 		},
 	}
+	return f.formats(cmd, &opts.Format, "json", "yaml", "markdown")
 }
 
 func runChecklistShow(o *ChecklistShowOptions) error {
-	format, err := o.Format("json", "yaml", "markdown")
-	if err != nil {
-		return err
-	}
 	loader, err := o.Loader()
 	if err != nil {
 		return err
@@ -126,14 +120,14 @@ func runChecklistShow(o *ChecklistShowOptions) error {
 	if err != nil {
 		return err
 	}
-	if format == "json" || format == "yaml" {
-		return writeData(o.IO.Out, format, cl)
+	if o.Format == "json" || o.Format == "yaml" {
+		return writeData(o.IO.Out, o.Format, cl)
 	}
 	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
-	if format == "markdown" {
+	if o.Format == "markdown" {
 		renderChecklistMarkdown(rd.W, rd.RoleName, cl)
 		return nil
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
@@ -49,8 +48,7 @@ func (f *Factory) headMovedPast(commit string) (string, bool) {
 // RetargetOptions are the arguments and flags of `retarget`.
 type RetargetOptions struct {
 	IO            *iostreams.IOStreams
-	Config        func() (*config.Config, error)
-	Policy        func() (release.Policy, error)
+	Rules         func(role string) (*Rules, error)
 	Update        func(func(*release.Release) error) (workflow.Outcome, error)
 	ResolveCommit func(rev string) (string, error)
 	Actor         func() string
@@ -62,7 +60,7 @@ type RetargetOptions struct {
 
 // NewCmdRetarget builds `octorelease retarget`.
 func NewCmdRetarget(f *Factory, runF func(*RetargetOptions) error) *cobra.Command {
-	opts := &RetargetOptions{IO: f.IO, Config: f.Config, Policy: f.Policy, Update: f.Update,
+	opts := &RetargetOptions{IO: f.IO, Rules: f.Rules, Update: f.Update,
 		ResolveCommit: f.resolveCommit, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "retarget REV --reason TEXT",
@@ -97,20 +95,16 @@ func runRetarget(o *RetargetOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	pol, err := o.Policy()
+	rules, err := o.Rules("")
 	if err != nil {
 		return err
 	}
 	out, err := o.Update(func(r *release.Release) error {
-		return r.Retarget(sha, o.Actor(), o.Reason, o.Now(), pol)
+		return r.Retarget(sha, o.Actor(), o.Reason, o.Now(), rules.Policy)
 	})
 	if err != nil {
 		return err
 	}
-	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	reportOutcome(o.IO.ErrOut, rules.Config.RoleName, out)
 	return nil
 }

@@ -147,12 +147,11 @@ func candidate(value, desc string) cobra.Completion {
 
 // release is the release the command would act on, and the policy.
 func (c *completer) release() (*release.Release, release.Policy, error) {
-	_, r, err := c.f.Current()
+	t, err := c.f.Current()
 	if err != nil {
 		return nil, release.Policy{}, err
 	}
-	pol, err := c.f.Policy()
-	return r, pol, err
+	return t.Release, t.Policy, nil
 }
 
 // actor is who the completed command would act as. --as and
@@ -249,10 +248,11 @@ func (c *completer) allItems(cmd *cobra.Command, _ []string, _ string) ([]cobra.
 
 // phases: the release's phase ids.
 func (c *completer) phases(*cobra.Command, []string, string) ([]cobra.Completion, error) {
-	_, r, err := c.f.Current()
+	t, err := c.f.Current()
 	if err != nil {
 		return nil, err
 	}
+	r := t.Release
 	var out []cobra.Completion
 	for _, p := range r.Checklist.Phases {
 		out = append(out, candidate(p.ID, p.Title))

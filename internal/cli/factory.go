@@ -201,22 +201,54 @@ func (s writerActor) Update(id string, fn func(*release.Release) error) error {
 	return err
 }
 
-// Current resolves and loads the release a command acts on (read-only).
-func (f *Factory) Current() (store.Store, *release.Release, error) {
-	s, err := f.Store()
+// Rules are what a command checks a change or a view against: the config
+// (roles, their members and names) and the sign-off policy.
+type Rules struct {
+	Config *config.Config
+	Policy release.Policy
+}
+
+// Rules loads the config and the policy, and refuses role (a --role; ""
+// for none) unless the config knows it.
+func (f *Factory) Rules(role string) (*Rules, error) {
+	cfg, err := f.Config()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	if err := checkRole(cfg, role); err != nil {
+		return nil, err
+	}
+	pol, err := f.Policy()
+	if err != nil {
+		return nil, err
+	}
+	return &Rules{Config: cfg, Policy: pol}, nil
+}
+
+// Target is the release a command acts on, with the rules it is evaluated
+// under and the store it came from.
+type Target struct {
+	Rules
+	Store   store.Store
+	Release *release.Release
+}
+
+// Current resolves and loads the release a command acts on (read-only).
+func (f *Factory) Current() (*Target, error) {
+	s, err := f.Store() // loads the config and the policy first
+	if err != nil {
+		return nil, err
 	}
 	id, r, err := f.resolveRelease(s)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if r == nil {
 		if r, err = s.Load(id); err != nil {
-			return nil, nil, suggestRelease(s, id, err)
+			return nil, suggestRelease(s, id, err)
 		}
 	}
-	return s, r, nil
+	return &Target{Rules: Rules{Config: f.cfg, Policy: f.policy()}, Store: s, Release: r}, nil
 }
 
 // Update applies fn to the release a command acts on, under its lock, and

@@ -15,16 +15,14 @@ import (
 	"github.com/octorelease/octorelease/internal/fsutil"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // GateOptions are the flags of `gate`.
 type GateOptions struct {
 	IO            *iostreams.IOStreams
-	Format        func(allowed ...string) (string, error)
-	Current       func() (store.Store, *release.Release, error)
-	Policy        func() (release.Policy, error)
+	Format        string // -o, checked against the command's formats before runF
+	Current       func() (*Target, error)
 	Renderer      func() (ui.Renderer, error)
 	ResolveCommit func(rev string) (string, error)
 	NotifyBlocked func(r *release.Release, g release.GateResult, items []string)
@@ -40,7 +38,7 @@ type GateOptions struct {
 
 // NewCmdGate builds `octorelease gate`.
 func NewCmdGate(f *Factory, runF func(*GateOptions) error) *cobra.Command {
-	opts := &GateOptions{IO: f.IO, Format: f.outputFormat, Current: f.Current, Policy: f.Policy,
+	opts := &GateOptions{IO: f.IO, Current: f.Current,
 		Renderer: f.Renderer, ResolveCommit: f.resolveCommit, NotifyBlocked: f.notifyGateBlocked,
 		Getenv: f.getenv, Now: f.Now, Cwd: f.Cwd}
 	cmd := &cobra.Command{
@@ -76,7 +74,7 @@ GITHUB_ACTIONS=true, blockers are also printed as ::error:: annotations.`,
 	cmd.Flags().StringVar(&opts.Commit, "commit", "", "fail (wrong-commit) unless the release targets this commit (default $OCTORELEASE_COMMIT)")
 	cmd.MarkFlagsMutuallyExclusive("phase", "item")
 	cmd.Flags().StringVar(&f.AllowedSigners, "allowed-signers", "", "take the trust root from this allowed_signers file, e.g. one from the default branch (default $OCTORELEASE_ALLOWED_SIGNERS, else signing.allowed_signers)")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // gateJSON is `gate -o json` (SPEC §8, docs/ci.md "The CI contract").
@@ -102,21 +100,14 @@ type blockerJSON struct {
 }
 
 func runGate(o *GateOptions) error {
-	format, err := o.Format("json", "yaml")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	_, r, err := o.Current()
-	if err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
+	r := t.Release
 	// A damaged or edited event never loads (the store checks every hash,
 	// name and parent), so it cannot pass for "nothing to check".
-	g, err := r.Gate(o.Phase, o.Items, pol)
+	g, err := r.Gate(o.Phase, o.Items, t.Policy)
 	if err != nil {
 		return err
 	}
@@ -134,13 +125,13 @@ func runGate(o *GateOptions) error {
 	// Annotations go with the text on stdout, where GitHub documents them;
 	// with -o json or yaml they go to stderr so that stdout stays parseable.
 	annotations := o.IO.Out
-	if format != "text" {
+	if o.Format != "text" {
 		annotations = o.IO.ErrOut
 	}
 	if err := writeCIReports(o, r.Meta.ID, g, annotations); err != nil {
 		return err
 	}
-	if format != "text" {
+	if o.Format != "text" {
 		out := gateJSON{Release: g.Release, Phase: g.Phase, Passed: g.Passed, Blockers: []blockerJSON{},
 			Waived: []string{}, ItemCount: len(g.Items), Items: len(g.Items)}
 		for _, b := range g.Blockers {
@@ -151,7 +142,7 @@ func runGate(o *GateOptions) error {
 				out.Waived = append(out.Waived, it.ID)
 			}
 		}
-		if err := writeData(o.IO.Out, format, out); err != nil {
+		if err := writeData(o.IO.Out, o.Format, out); err != nil {
 			return err
 		}
 	} else {

@@ -16,8 +16,8 @@ import (
 // IncidentOptions are the flags of `incident`.
 type IncidentOptions struct {
 	IO      *iostreams.IOStreams
-	Format  func(allowed ...string) (string, error)
-	Current func() (store.Store, *release.Release, error)
+	Format  string
+	Current func() (*Target, error)
 	Loader  func() (*checklist.Loader, error)
 	Actor   func() string
 	Now     func() time.Time
@@ -27,7 +27,7 @@ type IncidentOptions struct {
 
 // NewCmdIncident builds `octorelease incident`.
 func NewCmdIncident(f *Factory, runF func(*IncidentOptions) error) *cobra.Command {
-	opts := &IncidentOptions{IO: f.IO, Format: f.outputFormat, Current: f.Current, Loader: f.Loader, Actor: f.Actor, Now: f.Now}
+	opts := &IncidentOptions{IO: f.IO, Current: f.Current, Loader: f.Loader, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "incident --reason TEXT",
 		Short: "Open the rollback and incident playbook for a release",
@@ -54,7 +54,7 @@ rolled-back; finish on the incident run closes it.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "what went wrong (required)")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // incidentJSON is `incident -o json`; its keys are in the order they have
@@ -67,14 +67,11 @@ type incidentJSON struct {
 }
 
 func runIncident(o *IncidentOptions) error {
-	format, err := o.Format("json", "yaml")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	s, r, err := o.Current()
-	if err != nil {
-		return err
-	}
+	s, r := t.Store, t.Release
 	if r.Meta.Parent != "" {
 		return errs.Usagef("%s is itself an incident run; open the incident on %s", r.Meta.ID, r.Meta.Parent)
 	}
@@ -105,8 +102,8 @@ func runIncident(o *IncidentOptions) error {
 	if err != nil {
 		return err
 	}
-	if format != "text" {
-		return writeData(o.IO.Out, format, incidentJSON{Incident: id, LastKnownGood: good, Reason: o.Reason, Release: r.Meta.ID})
+	if o.Format != "text" {
+		return writeData(o.IO.Out, o.Format, incidentJSON{Incident: id, LastKnownGood: good, Reason: o.Reason, Release: r.Meta.ID})
 	}
 	fmt.Fprintf(o.IO.ErrOut, "✓ opened incident %s for %s: %s\n", id, r.Meta.ID, o.Reason)
 	if good != "" {

@@ -17,8 +17,7 @@ import (
 // FinishOptions are the flags of `finish` (none of its own).
 type FinishOptions struct {
 	IO       *iostreams.IOStreams
-	Current  func() (store.Store, *release.Release, error)
-	Policy   func() (release.Policy, error)
+	Current  func() (*Target, error)
 	Update   func(func(*release.Release) error) (workflow.Outcome, error)
 	Renderer func() (ui.Renderer, error)
 	Actor    func() string
@@ -27,7 +26,7 @@ type FinishOptions struct {
 
 // NewCmdFinish builds `octorelease finish`.
 func NewCmdFinish(f *Factory, runF func(*FinishOptions) error) *cobra.Command {
-	opts := &FinishOptions{IO: f.IO, Current: f.Current, Policy: f.Policy, Update: f.Update,
+	opts := &FinishOptions{IO: f.IO, Current: f.Current, Update: f.Update,
 		Renderer: f.Renderer, Actor: f.Actor, Now: f.Now}
 	return &cobra.Command{
 		Use:   "finish",
@@ -43,16 +42,13 @@ incident rolled it back.`,
 }
 
 func runFinish(o *FinishOptions) error {
-	_, r, err := o.Current()
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
+	r, pol := t.Release, t.Policy
 	if st := r.Status(); st != release.StatusInProgress {
 		return errs.Policyf("%s is already %s: finish closes a release that is in progress", r.Meta.ID, st)
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
 	}
 	if g, err := r.Gate("", nil, pol); err == nil && !g.Passed {
 		rd, err := o.Renderer()
@@ -133,7 +129,7 @@ func runAbort(o *AbortOptions) error {
 // ListOptions are the flags of `list`.
 type ListOptions struct {
 	IO       *iostreams.IOStreams
-	Format   func(allowed ...string) (string, error)
+	Format   string
 	Store    func() (store.Store, error)
 	Policy   func() (release.Policy, error)
 	Renderer func() (ui.Renderer, error)
@@ -143,7 +139,7 @@ type ListOptions struct {
 
 // NewCmdList builds `octorelease list`.
 func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IO, Format: f.outputFormat, Store: f.Store, Policy: f.Policy, Renderer: f.Renderer}
+	opts := &ListOptions{IO: f.IO, Store: f.Store, Policy: f.Policy, Renderer: f.Renderer}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List releases (in progress, or all) with type, status and progress",
@@ -152,7 +148,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runList) },
 	}
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "include released, aborted and rolled-back releases")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 type listJSON struct {
@@ -163,10 +159,6 @@ type listJSON struct {
 }
 
 func runList(o *ListOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	s, err := o.Store()
 	if err != nil {
 		return err
@@ -185,7 +177,7 @@ func runList(o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := listRows(o, format, pol, releases); err != nil {
+	if err := listRows(o, o.Format, pol, releases); err != nil {
 		return err
 	}
 	for _, d := range damaged {
@@ -244,38 +236,35 @@ func progress(items []release.ItemView) (done, total int) {
 // LogOptions are the flags of `log` (none of its own).
 type LogOptions struct {
 	IO       *iostreams.IOStreams
-	Format   func(allowed ...string) (string, error)
-	Current  func() (store.Store, *release.Release, error)
+	Format   string
+	Current  func() (*Target, error)
 	Renderer func() (ui.Renderer, error)
 }
 
 // NewCmdLog builds `octorelease log`.
 func NewCmdLog(f *Factory, runF func(*LogOptions) error) *cobra.Command {
-	opts := &LogOptions{IO: f.IO, Format: f.outputFormat, Current: f.Current, Renderer: f.Renderer}
-	return &cobra.Command{
+	opts := &LogOptions{IO: f.IO, Current: f.Current, Renderer: f.Renderer}
+	cmd := &cobra.Command{
 		Use:     "log",
 		Short:   "Show the release's events, oldest first",
 		Example: "  octorelease log\n  octorelease log -r v1.4.0 -o json",
 		Args:    cobra.NoArgs,
 		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runLog) },
 	}
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 func runLog(o *LogOptions) error {
-	format, err := o.Format("json", "yaml")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	_, r, err := o.Current()
-	if err != nil {
-		return err
-	}
-	if format != "text" {
-		return writeData(o.IO.Out, format, r.Events)
+	if o.Format != "text" {
+		return writeData(o.IO.Out, o.Format, t.Release.Events)
 	}
 	rd, err := o.Renderer()
 	if err != nil {
 		return err
 	}
-	return rd.Log(r.Events)
+	return rd.Log(t.Release.Events)
 }

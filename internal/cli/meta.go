@@ -16,20 +16,21 @@ import (
 // VersionOptions are what `version` prints (no flags of its own).
 type VersionOptions struct {
 	IO      *iostreams.IOStreams
-	Format  func(allowed ...string) (string, error)
+	Format  string
 	Version string
 }
 
 // NewCmdVersion builds `octorelease version`.
 func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
-	opts := &VersionOptions{IO: f.IO, Format: f.outputFormat, Version: f.Version}
-	return &cobra.Command{
+	opts := &VersionOptions{IO: f.IO, Version: f.Version}
+	cmd := &cobra.Command{
 		Use:     "version",
 		Short:   "Print the octorelease version",
 		Example: "  octorelease version\n  octorelease version -o json",
 		Args:    cobra.NoArgs,
 		RunE:    func(*cobra.Command, []string) error { return run(opts, runF, runVersion) },
 	}
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // versionJSON is `version -o json`.
@@ -39,14 +40,10 @@ type versionJSON struct {
 }
 
 func runVersion(o *VersionOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
+	if o.Format != "text" {
+		return writeData(o.IO.Out, o.Format, versionJSON{Go: runtime.Version(), Version: o.Version})
 	}
-	if format != "text" {
-		return writeData(o.IO.Out, format, versionJSON{Go: runtime.Version(), Version: o.Version})
-	}
-	_, err = fmt.Fprintf(o.IO.Out, "octorelease %s (%s)\n", o.Version, runtime.Version())
+	_, err := fmt.Fprintf(o.IO.Out, "octorelease %s (%s)\n", o.Version, runtime.Version())
 	return err
 }
 

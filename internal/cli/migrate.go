@@ -15,15 +15,15 @@ import (
 // MigrateOptions are the flags of `migrate`.
 type MigrateOptions struct {
 	IO     *iostreams.IOStreams
-	Format func(allowed ...string) (string, error)
+	Format string
 	Config func() (*config.Config, error)
 	Store  func() (store.Store, error)
 }
 
 // NewCmdMigrate builds `octorelease migrate`.
 func NewCmdMigrate(f *Factory, runF func(*MigrateOptions) error) *cobra.Command {
-	opts := &MigrateOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Store: f.Store}
-	return &cobra.Command{
+	opts := &MigrateOptions{IO: f.IO, Config: f.Config, Store: f.Store}
+	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Convert format-1 state files to format 2",
 		Long: `Convert every release still kept in state format 1 (<state_dir>/<id>.json, one
@@ -44,6 +44,7 @@ commands that write to it say to run migrate.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runMigrate) },
 	}
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 type migrateJSON struct {
@@ -54,10 +55,6 @@ type migrateJSON struct {
 }
 
 func runMigrate(o *MigrateOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	cfg, err := o.Config()
 	if err != nil {
 		return err
@@ -80,18 +77,18 @@ func runMigrate(o *MigrateOptions) error {
 		}
 		rows = append(rows, row)
 	}
-	if format != "text" {
-		if err := writeData(o.IO.Out, format, rows); err != nil {
+	if o.Format != "text" {
+		if err := writeData(o.IO.Out, o.Format, rows); err != nil {
 			return err
 		}
 	} else if len(rows) == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "nothing to migrate: no format-1 state files in %s\n", cfg.StateDir)
+		fmt.Fprintf(o.IO.ErrOut, "nothing to migrate: no o.Format-1 state files in %s\n", cfg.StateDir)
 	}
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(o.IO.ErrOut, "✗ %s: %s\n", r.Release, r.Error)
-		} else if format == "text" {
-			fmt.Fprintf(o.IO.ErrOut, "✓ %s: %d events carried into format 2\n", r.Release, r.Events)
+		} else if o.Format == "text" {
+			fmt.Fprintf(o.IO.ErrOut, "✓ %s: %d events carried into o.Format 2\n", r.Release, r.Events)
 		}
 	}
 	if failed > 0 {

@@ -11,19 +11,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/octorelease/octorelease/checklists"
-	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/notes"
-	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
 )
 
 // NotesOptions are the flags of `notes`.
 type NotesOptions struct {
 	IO      *iostreams.IOStreams
-	Format  func(allowed ...string) (string, error)
-	Config  func() (*config.Config, error)
-	Current func() (store.Store, *release.Release, error)
+	Format  string
+	Current func() (*Target, error)
 	Now     func() time.Time
 	Repo    string // the working directory, in the git repository whose history is read
 
@@ -34,7 +30,7 @@ type NotesOptions struct {
 
 // NewCmdNotes builds `octorelease notes`.
 func NewCmdNotes(f *Factory, runF func(*NotesOptions) error) *cobra.Command {
-	opts := &NotesOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Current: f.Current, Now: f.Now, Repo: f.Cwd}
+	opts := &NotesOptions{IO: f.IO, Current: f.Current, Now: f.Now, Repo: f.Cwd}
 	cmd := &cobra.Command{
 		Use:   "notes",
 		Short: "Draft release notes from the template and git history",
@@ -56,22 +52,15 @@ edited since octorelease wrote it, unless --force.`,
 	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "write notes_dir/<id>.md")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "with --write, overwrite a file edited by hand")
 	cmd.Flags().StringVar(&opts.Summary, "summary", "", "summary to use instead of the one given to start")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "markdown")
 }
 
 func runNotes(o *NotesOptions) error {
-	format, err := o.Format("json", "markdown")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	_, r, err := o.Current()
-	if err != nil {
-		return err
-	}
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
+	r, cfg := t.Release, t.Config
 	tmpl, err := notesTemplate(cfg.ChecklistsDir)
 	if err != nil {
 		return err
@@ -88,8 +77,8 @@ func runNotes(o *NotesOptions) error {
 	for _, w := range d.Warnings {
 		fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", w)
 	}
-	if format == "json" && !o.Write {
-		return writeData(o.IO.Out, format, d)
+	if o.Format == "json" && !o.Write {
+		return writeData(o.IO.Out, o.Format, d)
 	}
 	content, err := notes.Render(tmpl, d)
 	if err != nil {
@@ -104,8 +93,8 @@ func runNotes(o *NotesOptions) error {
 		return err
 	}
 	fmt.Fprintf(o.IO.ErrOut, "✓ wrote %s\n", rel(o.Repo, path))
-	if format == "json" {
-		return writeData(o.IO.Out, format, d)
+	if o.Format == "json" {
+		return writeData(o.IO.Out, o.Format, d)
 	}
 	return nil
 }

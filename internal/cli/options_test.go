@@ -107,6 +107,9 @@ func TestFlagsToOptions(t *testing.T) {
 			return NewCmdCompletion(f, capture[CompletionOptions](g))
 		}
 	)
+	// -o is a flag of the root: these cases set it as the root would.
+	output := map[string]string{"status -o JSON": "JSON", "checklist show -o markdown": "markdown",
+		"status -o markdown": "markdown", "walk -o json": "json"}
 	tests := []struct {
 		name string
 		cmd  build
@@ -118,6 +121,8 @@ func TestFlagsToOptions(t *testing.T) {
 			StartOptions{Version: "v2.0.0", Type: "major", Summary: "Big one", NoWalk: true, Commit: "HEAD~1"}},
 		{"status", status, []string{}, StatusOptions{}},
 		{"status flags", status, []string{"--role", "qa", "--pending"}, StatusOptions{Role: "qa", Pending: true}},
+		{"status -o JSON", status, []string{}, StatusOptions{Format: "json"}},
+		{"checklist show -o markdown", clShow, []string{"minor"}, ChecklistShowOptions{Name: "minor", Format: "markdown"}},
 		{"next", next, []string{"--role", "sre"}, NextOptions{Role: "sre"}},
 		{"pending", pending, []string{}, PendingOptions{}},
 		{"pending flags", pending, []string{"-a", "--role", "sre"}, PendingOptions{Role: "sre", All: true}},
@@ -157,6 +162,7 @@ func TestFlagsToOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, _ := testFactory(t)
+			f.Flags.Output = output[tt.name]
 			var got any
 			cmd := tt.cmd(f, &got)
 			cmd.SetArgs(tt.args)
@@ -166,8 +172,14 @@ func TestFlagsToOptions(t *testing.T) {
 			if got == nil {
 				t.Fatal("runF was not called")
 			}
-			if flags := flagsOf(t, got); !reflect.DeepEqual(flags, tt.want) {
-				t.Errorf("got %+v, want %+v", flags, tt.want)
+			// A command that prints data gets -o validated: text when not given.
+			want := reflect.New(reflect.TypeOf(tt.want)).Elem()
+			want.Set(reflect.ValueOf(tt.want))
+			if fd := want.FieldByName("Format"); fd.IsValid() && fd.String() == "" {
+				fd.SetString("text")
+			}
+			if flags := flagsOf(t, got); !reflect.DeepEqual(flags, want.Interface()) {
+				t.Errorf("got %+v, want %+v", flags, want)
 			}
 		})
 	}
@@ -179,6 +191,8 @@ func TestFlagsToOptions(t *testing.T) {
 		args []string
 	}{
 		{"sign without an item", sign, []string{}},
+		{"status -o markdown", status, []string{}},
+		{"walk -o json", walkCmd, []string{}},
 		{"sign --force without --reason", sign, []string{"a", "--force"}},
 		{"sign --reason without --force", sign, []string{"a", "--reason", "x"}},
 		{"sign with a bad evidence", sign, []string{"a", "--evidence", "two words"}},
@@ -196,6 +210,7 @@ func TestFlagsToOptions(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, _ := testFactory(t)
+			f.Flags.Output = output[tt.name]
 			var got any
 			cmd := tt.cmd(f, &got)
 			cmd.SetArgs(tt.args)

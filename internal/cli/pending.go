@@ -20,11 +20,10 @@ import (
 // PendingOptions are the flags of `pending`.
 type PendingOptions struct {
 	IO       *iostreams.IOStreams
-	Format   func(allowed ...string) (string, error)
-	Config   func() (*config.Config, error)
-	Policy   func() (release.Policy, error)
+	Format   string
+	Rules    func(role string) (*Rules, error)
 	Store    func() (store.Store, error)
-	Current  func() (store.Store, *release.Release, error)
+	Current  func() (*Target, error)
 	Renderer func() (ui.Renderer, error)
 
 	Role string
@@ -33,7 +32,7 @@ type PendingOptions struct {
 
 // NewCmdPending builds `octorelease pending`.
 func NewCmdPending(f *Factory, runF func(*PendingOptions) error) *cobra.Command {
-	opts := &PendingOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
+	opts := &PendingOptions{IO: f.IO, Rules: f.Rules,
 		Store: f.Store, Current: f.Current, Renderer: f.Renderer}
 	cmd := &cobra.Command{
 		Use:   "pending",
@@ -58,7 +57,7 @@ the gate state last.`,
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "only this role")
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "every release in progress")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // gateStateJSON is a release's gate over all phases, in short (list,
@@ -88,34 +87,24 @@ type waitItemJSON struct {
 }
 
 func runPending(o *PendingOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	releases, err := pendingReleases(o)
 	if err != nil {
 		return err
 	}
-	cfg, err := o.Config()
+	rules, err := o.Rules(o.Role)
 	if err != nil {
 		return err
 	}
-	if err := checkRole(cfg, o.Role); err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
+	cfg, pol := rules.Config, rules.Policy
 	views := make([]pendingJSON, 0, len(releases))
 	for _, r := range releases {
 		views = append(views, pendingView(r, cfg, pol, o.Role))
 	}
-	if format != "text" {
+	if o.Format != "text" {
 		if o.All {
-			return writeData(o.IO.Out, format, views)
+			return writeData(o.IO.Out, o.Format, views)
 		}
-		return writeData(o.IO.Out, format, views[0])
+		return writeData(o.IO.Out, o.Format, views[0])
 	}
 	rd, err := o.Renderer()
 	if err != nil {
@@ -143,11 +132,11 @@ func runPending(o *PendingOptions) error {
 // or with all every release in progress.
 func pendingReleases(o *PendingOptions) ([]*release.Release, error) {
 	if !o.All {
-		_, r, err := o.Current()
+		t, err := o.Current()
 		if err != nil {
 			return nil, err
 		}
-		return []*release.Release{r}, nil
+		return []*release.Release{t.Release}, nil
 	}
 	s, err := o.Store()
 	if err != nil {

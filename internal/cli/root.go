@@ -204,17 +204,26 @@ func markRunning(f *Factory, cmd *cobra.Command) {
 // outputFormats are the -o values any command knows (SPEC §7).
 var outputFormats = []string{"text", "json", "yaml", "markdown"}
 
-// outputFormat validates -o against what a command supports.
-func (f *Factory) outputFormat(allowed ...string) (string, error) {
-	o := strings.ToLower(f.Flags.Output)
-	if o == "" {
-		o = "text"
+// formats declares the -o values cmd prints besides text. Before its RunE
+// runs (and so before an injected runF), -o is checked against them and
+// the value stored in target; a command with no target prints text only.
+func (f *Factory) formats(cmd *cobra.Command, target *string, allowed ...string) *cobra.Command {
+	runE := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		o := strings.ToLower(f.Flags.Output)
+		if o == "" {
+			o = "text"
+		}
+		if o != "text" && !slices.Contains(allowed, o) {
+			return errs.Usagef("output format %q is not supported here; use one of: %s", f.Flags.Output,
+				strings.Join(append([]string{"text"}, allowed...), ", "))
+		}
+		if target != nil {
+			*target = o
+		}
+		return runE(c, args)
 	}
-	if o == "text" || slices.Contains(allowed, o) {
-		return o, nil
-	}
-	return "", errs.Usagef("output format %q is not supported here; use one of: %s", f.Flags.Output,
-		strings.Join(append([]string{"text"}, allowed...), ", "))
+	return cmd
 }
 
 // writeData writes v as JSON or YAML.

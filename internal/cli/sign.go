@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
@@ -15,8 +14,7 @@ import (
 // SignOptions are the flags of `sign`.
 type SignOptions struct {
 	IO     *iostreams.IOStreams
-	Config func() (*config.Config, error)
-	Policy func() (release.Policy, error)
+	Rules  func(role string) (*Rules, error)
 	Update func(func(*release.Release) error) (workflow.Outcome, error)
 	Actor  func() string
 	Now    func() time.Time
@@ -31,7 +29,7 @@ type SignOptions struct {
 
 // NewCmdSign builds `octorelease sign` (alias `done`).
 func NewCmdSign(f *Factory, runF func(*SignOptions) error) *cobra.Command {
-	opts := &SignOptions{IO: f.IO, Config: f.Config, Policy: f.Policy, Update: f.Update, Actor: f.Actor, Now: f.Now}
+	opts := &SignOptions{IO: f.IO, Rules: f.Rules, Update: f.Update, Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:     "sign ITEM...",
 		Aliases: []string{"done"},
@@ -85,32 +83,25 @@ func (o *SignOptions) validate() error {
 }
 
 func runSign(o *SignOptions) error {
-	cfg, err := o.Config()
+	rules, err := o.Rules(o.Role)
 	if err != nil {
 		return err
 	}
-	if err := checkRole(cfg, o.Role); err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
+	pol := rules.Policy
 	req := release.SignRequest{Items: o.Items, Role: o.Role, Actor: o.Actor(), Note: o.Note,
 		Evidence: o.Evidence, Force: o.Force, Reason: o.Reason, At: o.Now()}
 	out, err := o.Update(func(r *release.Release) error { return r.Sign(req, pol) })
 	if err != nil {
 		return err
 	}
-	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	reportOutcome(o.IO.ErrOut, rules.Config.RoleName, out)
 	return nil
 }
 
 // ActionOptions are the flags of `waive` and `revoke`.
 type ActionOptions struct {
 	IO     *iostreams.IOStreams
-	Config func() (*config.Config, error)
-	Policy func() (release.Policy, error)
+	Rules  func(role string) (*Rules, error)
 	Update func(func(*release.Release) error) (workflow.Outcome, error)
 	Actor  func() string
 	Now    func() time.Time
@@ -138,7 +129,7 @@ sign-off stays in the log; the item becomes pending again.`,
 }
 
 func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long, example string) *cobra.Command {
-	opts := &ActionOptions{IO: f.IO, Config: f.Config, Policy: f.Policy, Update: f.Update, Actor: f.Actor, Now: f.Now, Verb: verb}
+	opts := &ActionOptions{IO: f.IO, Rules: f.Rules, Update: f.Update, Actor: f.Actor, Now: f.Now, Verb: verb}
 	cmd := &cobra.Command{
 		Use:     verb + " ITEM --role ROLE --reason TEXT",
 		Short:   short,
@@ -163,17 +154,11 @@ func newActionCmd(f *Factory, runF func(*ActionOptions) error, verb, short, long
 }
 
 func runAction(o *ActionOptions) error {
-	cfg, err := o.Config()
+	rules, err := o.Rules(o.Role)
 	if err != nil {
 		return err
 	}
-	if err := checkRole(cfg, o.Role); err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
+	pol := rules.Policy
 	req := release.ActionRequest{Item: o.Item, Role: o.Role, Actor: o.Actor(), Reason: o.Reason, At: o.Now()}
 	out, err := o.Update(func(r *release.Release) error {
 		if o.Verb == "revoke" {
@@ -184,6 +169,6 @@ func runAction(o *ActionOptions) error {
 	if err != nil {
 		return err
 	}
-	reportOutcome(o.IO.ErrOut, cfg.RoleName, out)
+	reportOutcome(o.IO.ErrOut, rules.Config.RoleName, out)
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 // StartOptions are the flags of `start`.
 type StartOptions struct {
 	IO          *iostreams.IOStreams
-	Format      func(allowed ...string) (string, error)
+	Format      string
 	Store       func() (store.Store, error)
 	Loader      func() (*checklist.Loader, error)
 	Policy      func() (release.Policy, error)
@@ -38,7 +38,7 @@ type StartOptions struct {
 
 // NewCmdStart builds `octorelease start`.
 func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
-	opts := &StartOptions{IO: f.IO, Format: f.outputFormat, Store: f.Store, Loader: f.Loader, Policy: f.Policy,
+	opts := &StartOptions{IO: f.IO, Store: f.Store, Loader: f.Loader, Policy: f.Policy,
 		Renderer: f.Renderer, StartCommit: f.startCommit, PromptType: f.promptType, Walk: f.walkRelease,
 		Actor: f.Actor, Now: f.Now}
 	cmd := &cobra.Command{
@@ -67,16 +67,12 @@ terminal you are asked). On a terminal, start goes on into 'walk' unless
 	cmd.Flags().BoolVar(&opts.NoWalk, "no-walk", false, "do not go on into the interactive walk")
 	cmd.Flags().StringVar(&opts.Commit, "commit", "", "the commit being released (default HEAD, in a git repository)")
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"patch", "minor", "major"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 var releaseTypes = []string{"patch", "minor", "major"}
 
 func runStart(o *StartOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	id, version, err := release.ParseVersion(o.Version)
 	if err != nil {
 		return err
@@ -88,7 +84,7 @@ func runStart(o *StartOptions) error {
 	typ := o.Type
 	if typ == "" {
 		if typ, err = inferType(s, version); err != nil {
-			if !o.IO.CanPrompt() || format != "text" {
+			if !o.IO.CanPrompt() || o.Format != "text" {
 				return err
 			}
 			if typ, err = o.PromptType(version); err != nil {
@@ -122,12 +118,12 @@ func runStart(o *StartOptions) error {
 	items := len(cl.ItemIDs())
 	fmt.Fprintf(o.IO.ErrOut, "✓ opened release %s (%s): %d items in %d phases, checklist from %s\n",
 		id, typ, items, len(cl.Phases), cl.Source)
-	if format != "text" {
+	if o.Format != "text" {
 		pol, err := o.Policy()
 		if err != nil {
 			return err
 		}
-		return writeData(o.IO.Out, format, statusView(r, r.Evaluate(pol), nil))
+		return writeData(o.IO.Out, o.Format, statusView(r, r.Evaluate(pol), nil))
 	}
 	if o.IO.CanPrompt() && !o.NoWalk {
 		rd, err := o.Renderer()

@@ -12,17 +12,14 @@ import (
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/release"
-	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/ui"
 )
 
 // StatusOptions are the flags of `status`.
 type StatusOptions struct {
 	IO            *iostreams.IOStreams
-	Format        func(allowed ...string) (string, error)
-	Config        func() (*config.Config, error)
-	Policy        func() (release.Policy, error)
-	Current       func() (store.Store, *release.Release, error)
+	Format        string // -o, checked against the command's formats before runF
+	Current       func() (*Target, error)
 	Renderer      func() (ui.Renderer, error)
 	HeadMovedPast func(commit string) (head string, moved bool)
 
@@ -32,8 +29,8 @@ type StatusOptions struct {
 
 // NewCmdStatus builds `octorelease status`.
 func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
-		Current: f.Current, Renderer: f.Renderer, HeadMovedPast: f.headMovedPast}
+	opts := &StatusOptions{IO: f.IO, Current: f.Current, Renderer: f.Renderer,
+		HeadMovedPast: f.headMovedPast}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a release's phases, items, roles and sign-offs",
@@ -48,34 +45,23 @@ On a pipe, rows are tab-separated and times are RFC 3339.`,
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "only items with this role")
 	cmd.Flags().BoolVar(&opts.Pending, "pending", false, "only items that are not done or waived")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 func runStatus(o *StatusOptions) error {
-	format, err := o.Format("json", "yaml")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	_, r, err := o.Current()
-	if err != nil {
+	if err := checkRole(t.Config, o.Role); err != nil {
 		return err
 	}
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	if err := checkRole(cfg, o.Role); err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
-	full := r.Evaluate(pol)
+	r := t.Release
+	full := r.Evaluate(t.Policy)
 	v := filterView(full, o.Role, o.Pending)
 	incidents := incidentsOf(r)
-	if format != "text" {
-		return writeData(o.IO.Out, format, statusView(r, v, incidents))
+	if o.Format != "text" {
+		return writeData(o.IO.Out, o.Format, statusView(r, v, incidents))
 	}
 	rd, err := o.Renderer()
 	if err != nil {
@@ -93,7 +79,7 @@ func runStatus(o *StatusOptions) error {
 	if !rd.TTY {
 		return nil // a pipe gets the rows alone: `pending` has the same in rows
 	}
-	return writeWaitingSummary(rd, waitingRoles(r, cfg, pol, o.Role))
+	return writeWaitingSummary(rd, waitingRoles(r, t.Config, t.Policy, o.Role))
 }
 
 // filterView keeps the items with role (if given) that are open (if pending).
@@ -135,10 +121,8 @@ func usageUnknownRole(role string, known []string) error {
 // NextOptions are the flags of `next`.
 type NextOptions struct {
 	IO       *iostreams.IOStreams
-	Format   func(allowed ...string) (string, error)
-	Config   func() (*config.Config, error)
-	Policy   func() (release.Policy, error)
-	Current  func() (store.Store, *release.Release, error)
+	Format   string
+	Current  func() (*Target, error)
 	Renderer func() (ui.Renderer, error)
 	Actor    func() string
 
@@ -147,8 +131,7 @@ type NextOptions struct {
 
 // NewCmdNext builds `octorelease next`.
 func NewCmdNext(f *Factory, runF func(*NextOptions) error) *cobra.Command {
-	opts := &NextOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy,
-		Current: f.Current, Renderer: f.Renderer, Actor: f.Actor}
+	opts := &NextOptions{IO: f.IO, Current: f.Current, Renderer: f.Renderer, Actor: f.Actor}
 	cmd := &cobra.Command{
 		Use:   "next",
 		Short: "Show the items you (or a role) can act on now",
@@ -159,7 +142,7 @@ func NewCmdNext(f *Factory, runF func(*NextOptions) error) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runNext) },
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "items this role can act on (default: every role you may sign for)")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // nextJSON is `next -o json`; its keys are in the order they have always
@@ -171,33 +154,21 @@ type nextJSON struct {
 }
 
 func runNext(o *NextOptions) error {
-	format, err := o.Format("json", "yaml")
+	t, err := o.Current()
 	if err != nil {
 		return err
 	}
-	_, r, err := o.Current()
-	if err != nil {
+	if err := checkRole(t.Config, o.Role); err != nil {
 		return err
 	}
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	if err := checkRole(cfg, o.Role); err != nil {
-		return err
-	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
-	actor := o.Actor()
-	items := r.Actionable(actor, o.Role, pol)
-	if format != "text" {
+	r, actor := t.Release, o.Actor()
+	items := r.Actionable(actor, o.Role, t.Policy)
+	if o.Format != "text" {
 		out := []itemJSON{}
 		for _, it := range items {
 			out = append(out, itemView(it))
 		}
-		return writeData(o.IO.Out, format, nextJSON{Actor: actor, Items: out, Release: r.Meta.ID})
+		return writeData(o.IO.Out, o.Format, nextJSON{Actor: actor, Items: out, Release: r.Meta.ID})
 	}
 	rd, err := o.Renderer()
 	if err != nil {
@@ -207,18 +178,18 @@ func runNext(o *NextOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "nothing for %s to act on in %s now\n", actor, r.Meta.ID)
 		return nil
 	}
-	t := rd.Table()
+	tbl := rd.Table()
 	for _, it := range items {
 		if !rd.TTY { // item, state, the role ids to sign as, title
-			t.Row(it.ID, it.State, rd.Roles(it.PendingRoles), ui.Clean(it.Title))
+			tbl.Row(it.ID, it.State, rd.Roles(it.PendingRoles), ui.Clean(it.Title))
 			continue
 		}
-		t.Row(rd.Theme.StateMark(it.State)+" "+it.ID, ui.Clean(it.Title), "as "+rd.Roles(it.PendingRoles))
+		tbl.Row(rd.Theme.StateMark(it.State)+" "+it.ID, ui.Clean(it.Title), "as "+rd.Roles(it.PendingRoles))
 	}
 	if rd.TTY {
 		fmt.Fprintf(o.IO.Out, "%s: what %s can act on now\n", rd.Theme.Heading(r.Meta.ID), actor)
 	}
-	if err := t.Render(o.IO.Out, ""); err != nil {
+	if err := tbl.Render(o.IO.Out, ""); err != nil {
 		return err
 	}
 	if rd.TTY {

@@ -18,7 +18,7 @@ import (
 // SyncOptions are the flags of `sync`.
 type SyncOptions struct {
 	IO     *iostreams.IOStreams
-	Format func(allowed ...string) (string, error)
+	Format string
 	Config func() (*config.Config, error)
 	Repo   string // the working directory, in the git repository to sync
 
@@ -28,7 +28,7 @@ type SyncOptions struct {
 
 // NewCmdSync builds `octorelease sync`.
 func NewCmdSync(f *Factory, runF func(*SyncOptions) error) *cobra.Command {
-	opts := &SyncOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Repo: f.Cwd}
+	opts := &SyncOptions{IO: f.IO, Config: f.Config, Repo: f.Cwd}
 	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Share the state with the team through git: commit, pull, push",
@@ -52,7 +52,7 @@ unasked; --allow-other-commits does).`,
 	}
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "remote to sync with (default: sync.remote, the branch's upstream, or origin)")
 	cmd.Flags().BoolVar(&opts.AllowOtherCommits, "allow-other-commits", false, "also push unpushed commits that touch files outside the state folder")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // syncJSON is `sync -o json`; its keys are in the order they have always
@@ -68,10 +68,6 @@ type syncJSON struct {
 }
 
 func runSync(o *SyncOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	cfg, err := o.Config()
 	if err != nil {
 		return err
@@ -90,8 +86,8 @@ func runSync(o *SyncOptions) error {
 	if err != nil {
 		return syncError(err)
 	}
-	if format != "text" {
-		return writeData(o.IO.Out, format, syncJSON{Commit: res.Commit, Committed: orEmpty(res.Committed),
+	if o.Format != "text" {
+		return writeData(o.IO.Out, o.Format, syncJSON{Commit: res.Commit, Committed: orEmpty(res.Committed),
 			Merged: res.Merged, Pulled: res.Pulled, Pushed: res.Pushed, Retries: res.Retries, Upstream: res.Upstream})
 	}
 	if res.UpToDate() {
@@ -131,7 +127,7 @@ func (f *Factory) autoSync() error {
 	if err != nil || !cfg.SyncAuto || cfg.Backend == config.BackendPostgres {
 		return err
 	}
-	if err := runSync(&SyncOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Repo: f.Cwd}); err != nil {
+	if err := runSync(&SyncOptions{IO: f.IO, Format: "text", Config: f.Config, Repo: f.Cwd}); err != nil {
 		return fmt.Errorf("recorded locally, but sync.auto failed: %w (run `octorelease sync` to retry)", err)
 	}
 	return nil

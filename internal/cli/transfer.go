@@ -19,7 +19,7 @@ import (
 // TransferOptions are the flags of `export` and `import`.
 type TransferOptions struct {
 	IO        *iostreams.IOStreams
-	Format    func(allowed ...string) (string, error)
+	Format    string
 	Config    func() (*config.Config, error)
 	Backend   func() (store.Store, error) // the configured store itself, see runTransfer
 	ReleaseID func(store.Store) (string, error)
@@ -40,7 +40,7 @@ func newTransferOptions(f *Factory, export bool) *TransferOptions {
 		}
 		return f.openStore(cfg, f.Actor())
 	}
-	return &TransferOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Backend: backend,
+	return &TransferOptions{IO: f.IO, Config: f.Config, Backend: backend,
 		ReleaseID: f.ReleaseID, Actor: f.Actor, Now: f.Now, Cwd: f.Cwd, Export: export}
 }
 
@@ -69,13 +69,13 @@ refused and nothing of it is written.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "export every release")
-	return cmd
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 // NewCmdImport builds `octorelease import`.
 func NewCmdImport(f *Factory, runF func(*TransferOptions) error) *cobra.Command {
 	opts := newTransferOptions(f, false)
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "import DIR",
 		Short: "Copy releases from a state folder into the configured backend",
 		Long: `Read every release of the format-2 state folder DIR (a file backend's
@@ -99,6 +99,7 @@ refused and nothing of it is written. Format-1 releases need
 			return run(opts, runF, runTransfer)
 		},
 	}
+	return f.formats(cmd, &opts.Format, "json", "yaml")
 }
 
 type transferJSON struct {
@@ -109,10 +110,6 @@ type transferJSON struct {
 }
 
 func runTransfer(o *TransferOptions) error {
-	format, err := o.Format("json", "yaml")
-	if err != nil {
-		return err
-	}
 	cfg, err := o.Config()
 	if err != nil {
 		return err
@@ -146,7 +143,7 @@ func runTransfer(o *TransferOptions) error {
 			return err
 		}
 		rows = append(rows, row)
-		if format == "text" {
+		if o.Format == "text" {
 			switch row.Action {
 			case "created":
 				fmt.Fprintf(o.IO.ErrOut, "✓ %s %s: %d events\n", verb, id, row.Events)
@@ -157,8 +154,8 @@ func runTransfer(o *TransferOptions) error {
 			}
 		}
 	}
-	if format != "text" {
-		return writeData(o.IO.Out, format, rows)
+	if o.Format != "text" {
+		return writeData(o.IO.Out, o.Format, rows)
 	}
 	added := 0
 	for _, r := range rows {

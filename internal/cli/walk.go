@@ -29,9 +29,7 @@ const codeInterrupted = 130
 // WalkOptions are the flags of `walk`.
 type WalkOptions struct {
 	IO        *iostreams.IOStreams
-	Format    func(allowed ...string) (string, error)
-	Config    func() (*config.Config, error)
-	Policy    func() (release.Policy, error)
+	Rules     func(role string) (*Rules, error)
 	Store     func() (store.Store, error)
 	ReleaseID func(store.Store) (string, error)
 	Update    func(func(*release.Release) error) (workflow.Outcome, error)
@@ -44,7 +42,7 @@ type WalkOptions struct {
 }
 
 func newWalkOptions(f *Factory) *WalkOptions {
-	return &WalkOptions{IO: f.IO, Format: f.outputFormat, Config: f.Config, Policy: f.Policy, Store: f.Store,
+	return &WalkOptions{IO: f.IO, Rules: f.Rules, Store: f.Store,
 		ReleaseID: f.ReleaseID, Update: f.Update, Renderer: f.Renderer,
 		Ask: func(it walk.Item) (walk.Answer, error) { return f.prompter().Ask(it) }, Actor: f.Actor, Now: f.Now}
 }
@@ -75,7 +73,7 @@ roles are waited on. Needs a terminal: use 'sign' and 'waive' in scripts.`,
 		RunE: func(*cobra.Command, []string) error { return run(opts, runF, runWalk) },
 	}
 	cmd.Flags().StringVar(&opts.Role, "role", "", "walk the items of this role only")
-	return cmd
+	return f.formats(cmd, nil)
 }
 
 // walker is one walk: what it asks through, what it records and what it
@@ -96,14 +94,8 @@ func runWalk(o *WalkOptions) error {
 	if !o.IO.CanPrompt() {
 		return errs.Usagef("walk needs a terminal").WithHint("use `octorelease sign ITEM` to sign without one")
 	}
-	if _, err := o.Format(); err != nil {
-		return err
-	}
-	cfg, err := o.Config()
+	rules, err := o.Rules(o.Role)
 	if err != nil {
-		return err
-	}
-	if err := checkRole(cfg, o.Role); err != nil {
 		return err
 	}
 	s, err := o.Store()
@@ -114,11 +106,7 @@ func runWalk(o *WalkOptions) error {
 	if err != nil {
 		return err
 	}
-	pol, err := o.Policy()
-	if err != nil {
-		return err
-	}
-	w := &walker{o: o, cfg: cfg, s: s, id: id, actor: o.Actor(), pol: pol, skipped: map[string]bool{}}
+	w := &walker{o: o, cfg: rules.Config, s: s, id: id, actor: o.Actor(), pol: rules.Policy, skipped: map[string]bool{}}
 	return w.run()
 }
 
