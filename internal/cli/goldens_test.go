@@ -327,3 +327,60 @@ func TestCheckGolden(t *testing.T) {
 		goldenCase{"one-pipe", false, []string{"check", "ci-security-scans"}, 0})
 	runGoldens(t, f, cases, normaliseDurations)
 }
+
+// TestWriteGolden: the commands that record something, each on a fresh
+// fixture (they change it), on a terminal and a pipe, and with -o json
+// where they print data. What they did is said on stderr; stdout has the
+// id or the data.
+func TestWriteGolden(t *testing.T) {
+	var cases []goldenCase
+	add := func(prefix string, code int, json bool, args ...string) {
+		cases = append(cases, textCases(prefix, code, args...)...)
+		if json {
+			cases = append(cases, jsonCase(prefix+"-json", code, args...))
+		}
+	}
+	add("start", 0, true, "start", "2.0.0", "--type", "major", "--no-walk", "--summary", "New search engine")
+	add("sign", 0, false, "--as", "sam", "sign", "final-security-review", "--note", "pen test clean")
+	add("sign-again", 0, false, "--as", "alice", "-r", "v1.4.0", "sign", "staging-deploy", "--role", "sre")
+	add("waive", 0, false, "--as", "alice", "waive", "backup", "--role", "sre", "--reason", "stateless service")
+	add("revoke", 0, false, "--as", "carol", "revoke", "qa-signoff", "--role", "qa", "--reason", "regression in checkout")
+	add("finish-blocked", errs.CodeGate, false, "finish")
+	add("abort", 0, false, "abort", "--reason", "superseded by 1.4.1")
+	add("incident", 0, true, "--as", "alice", "incident", "--reason", "checkout errors at 5%")
+	add("export", 0, true, "export", "--all", "backup")
+	add("migrate", 0, true, "migrate")
+	for _, tc := range cases {
+		fx := newGoldenFixture(t)
+		runGoldens(t, fx.f, []goldenCase{tc}, func(s string) string { return strings.ReplaceAll(s, fx.f.Cwd, "$WORK") })
+	}
+}
+
+// TestMigrateGolden: migrate carries a format-1 state folder (the legacy
+// reader's fixture) into format 2, saying so per release.
+func TestMigrateGolden(t *testing.T) {
+	f, _, _ := testFactory(t)
+	src := filepath.Join("..", "legacy", "testdata", "state")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(f.Cwd, ".octorelease")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(state, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runGoldens(t, f, []goldenCase{{"pipe", false, []string{"migrate"}, 0}, {"again-json", false, []string{"-o", "json", "migrate"}, 0}},
+		func(s string) string { return strings.ReplaceAll(s, f.Cwd, "$WORK") })
+}

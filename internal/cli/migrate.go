@@ -82,13 +82,13 @@ func runMigrate(o *MigrateOptions) error {
 			return err
 		}
 	} else if len(rows) == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "nothing to migrate: no o.Format-1 state files in %s\n", cfg.StateDir)
+		fmt.Fprintf(o.IO.ErrOut, "nothing to migrate: no format-1 state files in %s\n", cfg.StateDir)
 	}
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(o.IO.ErrOut, "✗ %s: %s\n", r.Release, r.Error)
 		} else if o.Format == "text" {
-			fmt.Fprintf(o.IO.ErrOut, "✓ %s: %d events carried into o.Format 2\n", r.Release, r.Events)
+			fmt.Fprintf(o.IO.ErrOut, "✓ %s: %d events carried into format 2\n", r.Release, r.Events)
 		}
 	}
 	if failed > 0 {

@@ -159,14 +159,20 @@ func TestFlagsToOptions(t *testing.T) {
 		{"version", version, []string{}, VersionOptions{}},
 		{"completion", completion, []string{"bash"}, CompletionOptions{Shell: "bash"}},
 	}
+	// runCase runs one command line with a runF that keeps its options.
+	runCase := func(t *testing.T, name string, cmd build, args []string) (got any, err error) {
+		f, _, _ := testFactory(t)
+		f.Flags.Output = output[name]
+		c := cmd(f, &got)
+		c.SetArgs(args)
+		c.SilenceErrors, c.SilenceUsage = true, true
+		c.SetOut(io.Discard)
+		return got, c.Execute()
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _, _ := testFactory(t)
-			f.Flags.Output = output[tt.name]
-			var got any
-			cmd := tt.cmd(f, &got)
-			cmd.SetArgs(tt.args)
-			if err := cmd.Execute(); err != nil {
+			got, err := runCase(t, tt.name, tt.cmd, tt.args)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if got == nil {
@@ -209,14 +215,8 @@ func TestFlagsToOptions(t *testing.T) {
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _, _ := testFactory(t)
-			f.Flags.Output = output[tt.name]
-			var got any
-			cmd := tt.cmd(f, &got)
-			cmd.SetArgs(tt.args)
-			cmd.SilenceErrors, cmd.SilenceUsage = true, true
-			cmd.SetOut(io.Discard)
-			if err := cmd.Execute(); err == nil {
+			got, err := runCase(t, tt.name, tt.cmd, tt.args)
+			if err == nil {
 				t.Error("accepted")
 			}
 			if got != nil {
