@@ -3,7 +3,7 @@ package notes
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
+	"github.com/octorelease/octorelease/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +11,6 @@ import (
 
 	"github.com/octorelease/octorelease/internal/errs"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // templatePath is the real default template, the one embedded in the binary
 // (SPEC §3); the golden files pin its output.
@@ -27,23 +25,11 @@ func loadTemplate(t *testing.T) string {
 	return string(b)
 }
 
-// golden compares got with testdata/<test name>.golden, or rewrites it
-// under -update.
-func golden(t *testing.T, got []byte) {
+// checkGolden compares got with testdata/<test name>.golden (go test
+// -update rewrites it).
+func checkGolden(t *testing.T, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden"), got)
 }
 
 func TestRender(t *testing.T) {
@@ -84,7 +70,7 @@ func TestRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, got)
+			checkGolden(t, got)
 		})
 	}
 }
@@ -234,5 +220,5 @@ func TestCollectAndRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, got)
+	checkGolden(t, got)
 }

@@ -3,8 +3,7 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
+	"github.com/octorelease/octorelease/internal/golden"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,8 +14,6 @@ import (
 	"github.com/octorelease/octorelease/internal/config"
 	"github.com/octorelease/octorelease/internal/release"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 var at = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
@@ -151,28 +148,8 @@ func TestPayloadGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			pretty.WriteByte('\n')
-			golden(t, filepath.Join("testdata", "TestPayloadGolden", name+"."+format+".golden"), pretty.Bytes())
+			golden.Check(t, filepath.Join("testdata", "TestPayloadGolden", name+"."+format+".golden"), pretty.Bytes())
 		}
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

@@ -1,7 +1,7 @@
 package store_test
 
 import (
-	"flag"
+	"github.com/octorelease/octorelease/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +11,6 @@ import (
 	"github.com/octorelease/octorelease/internal/store"
 	"github.com/octorelease/octorelease/internal/store/storetest"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/format2 from what this build writes")
 
 // goldenState writes, through the store, a release with every kind of
 // event and a rolled-back incident run.
@@ -73,16 +71,16 @@ func goldenState(t *testing.T, dir string) {
 // encoding shows here before it reaches their repositories. And what was
 // committed loads.
 func TestFormatIsStable(t *testing.T) {
-	golden := filepath.Join("testdata", "format2")
+	stable := filepath.Join("testdata", "format2")
 	dir := filepath.Join(t.TempDir(), "state")
 	goldenState(t, dir)
-	if *updateGolden {
-		if err := os.RemoveAll(golden); err != nil {
+	if golden.Updating() {
+		if err := os.RemoveAll(stable); err != nil {
 			t.Fatal(err)
 		}
-		copyTree(t, dir, golden)
+		copyTree(t, dir, stable)
 	}
-	got, want := files(t, dir), files(t, golden)
+	got, want := files(t, dir), files(t, stable)
 	for name, data := range want {
 		if g, ok := got[name]; !ok {
 			t.Errorf("%s is no longer written", name)
@@ -97,7 +95,7 @@ func TestFormatIsStable(t *testing.T) {
 	}
 
 	committed := filepath.Join(t.TempDir(), "state")
-	copyTree(t, golden, committed)
+	copyTree(t, stable, committed)
 	s := store.NewFileStore(committed, store.Options{})
 	r := intact(t, s, "v1.0.0")
 	if r, err := s.Load("v1.0.0"); err != nil || r.Status() != release.StatusRolledBack || len(r.Runs) != 1 {

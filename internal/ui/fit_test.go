@@ -100,7 +100,7 @@ func TestFitStatus(t *testing.T) {
 				}
 				checkFits(t, b.String(), w, color)
 				if !color {
-					golden(t, fmt.Sprintf("status-wide-%d", w), b.String(), false)
+					checkGolden(t, fmt.Sprintf("status-wide-%d", w), b.String(), false)
 				}
 			})
 		}
@@ -123,7 +123,7 @@ func TestFitGate(t *testing.T) {
 			}
 			out := b.String()
 			checkFits(t, out, w, false)
-			golden(t, fmt.Sprintf("gate-wide-%d", w), out, false)
+			checkGolden(t, fmt.Sprintf("gate-wide-%d", w), out, false)
 			lines := strings.Split(out, "\n")
 			for i, line := range lines {
 				at := strings.Index(line, "Deploy to production")
@@ -152,7 +152,7 @@ func TestFitLog(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkFits(t, b.String(), w, false)
-			golden(t, fmt.Sprintf("log-wide-%d", w), b.String(), false)
+			checkGolden(t, fmt.Sprintf("log-wide-%d", w), b.String(), false)
 		})
 	}
 }
@@ -168,7 +168,7 @@ func TestFitWalkSummary(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkFits(t, b.String(), w, false)
-			golden(t, fmt.Sprintf("walk-wide-%d", w), b.String(), false)
+			checkGolden(t, fmt.Sprintf("walk-wide-%d", w), b.String(), false)
 		})
 	}
 }
@@ -196,7 +196,7 @@ func TestPipeRows(t *testing.T) {
 	}
 	out := b.String()
 	checkFits(t, out, 1000, false)
-	golden(t, "wide-plain-pipe", out, false)
+	checkGolden(t, "wide-plain-pipe", out, false)
 	fields := map[string]int{} // first field → number of fields
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "\t") {

@@ -4,9 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
+	"github.com/octorelease/octorelease/internal/golden"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,8 +15,6 @@ import (
 	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/release"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
@@ -96,7 +93,7 @@ func TestStatusGolden(t *testing.T) {
 			if err := renderer(&b, m.color, m.tty).Status(r, r.Evaluate(release.Policy{}), r.Evaluate(release.Policy{}), []string{"v1.4.0-incident-1"}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "status-"+m.name, b.String(), m.color)
+			checkGolden(t, "status-"+m.name, b.String(), m.color)
 		})
 	}
 }
@@ -116,7 +113,7 @@ func TestGateGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			golden(t, "gate-"+m.name, b.String(), m.color)
+			checkGolden(t, "gate-"+m.name, b.String(), m.color)
 		})
 	}
 }
@@ -131,7 +128,7 @@ func TestLogGolden(t *testing.T) {
 			if err := renderer(&b, m.color, m.tty).Log(r.Events); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "log-"+m.name, b.String(), m.color)
+			checkGolden(t, "log-"+m.name, b.String(), m.color)
 		})
 	}
 }
@@ -161,7 +158,7 @@ func TestListGolden(t *testing.T) {
 			if err := tb.Render(&b, ""); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "list-"+m.name, b.String(), m.color)
+			checkGolden(t, "list-"+m.name, b.String(), m.color)
 		})
 	}
 }
@@ -187,28 +184,12 @@ var escRE = regexp.MustCompile("\x1b")
 
 // golden compares got with testdata/<name>.golden (rewritten with -update)
 // and checks that plain output has no escape sequence and coloured output has.
-func golden(t *testing.T, name, got string, color bool) {
+func checkGolden(t *testing.T, name, got string, color bool) {
 	t.Helper()
 	if has := escRE.MatchString(got); has != color {
 		t.Errorf("colour %v but escape sequences present: %v\n%q", color, has, got)
 	}
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/ui -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 // failAfter accepts n bytes, then fails every write.
