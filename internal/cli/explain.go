@@ -38,11 +38,62 @@ func explain(err error) error {
 	return inWords(err)
 }
 
+// suggestRelease puts an error of loading or updating release id in the
+// command line's words, adding a "did you mean" to a release that was not
+// found. It words the errors inWords knows at once because walk and
+// check --sign print an update's error themselves, not through explain.
+func suggestRelease(s store.Store, id string, err error) error {
+	typed, outer := findTyped(err)
+	nf, ok := typed.(*store.NotFoundError)
+	if !ok || outer != nil {
+		return inWords(err)
+	}
+	ids, lerr := s.IDs()
+	if lerr != nil {
+		return inWords(err)
+	}
+	if hint := checklist.Suggest(id, ids); hint != "" {
+		return &errs.Error{Code: errs.CodeUsage, Msg: nf.Error() + hint, Hint: notFoundHint}
+	}
+	return inWords(err)
+}
+
+const notFoundHint = "see the releases with `octorelease list --all`"
+
 // words is what the command line says for err, a typed error of the
 // domain or a store: its message, which names the flag where the domain
 // says what is missing, and a hint; ok is false for any other error.
 func words(err error) (msg, hint string, ok bool) {
 	switch e := err.(type) {
+	case *release.ReasonRequiredError:
+		if e.Action == "" {
+			return "--force needs --reason", "", true
+		}
+		return e.Action + " needs --reason", "", true
+	case *release.RoleRequiredError:
+		verb := "needs"
+		if e.Revoke {
+			verb = "has"
+		}
+		return fmt.Sprintf("item %s %s roles %s: pass --role", e.Item, verb, strings.Join(e.Roles, ", ")), "", true
+	case *release.GateScopeError:
+		return "--phase and --item cannot be combined", "", true
+	case *release.IncompleteError:
+		return e.Error(), "run `octorelease status --pending`", true
+	case *release.NotNewerError:
+		return e.Error(), "pass a higher version, or --type to start it anyway", true
+	case *store.NotFoundError:
+		return e.Error(), notFoundHint, true
+	case *store.Format1Error:
+		return e.Error(), "run `octorelease migrate` once, and commit the result", true
+	case *store.DamagedError:
+		if e.EventDir != "" && len(e.Damage) > 0 && e.Damage[0].CreatedTwice {
+			return e.Error(), fmt.Sprintf("keep one creation: remove the other's event files listed above from %s (git rm), "+
+				"or keep the other release.json (git checkout --theirs) and remove this one's; then commit", e.EventDir), true
+		}
+		return e.Error(), fmt.Sprintf("`octorelease audit verify -r %s` lists every problem", e.ID), true
+	case *store.LockLinkError:
+		return e.Error(), "remove it (git rm) and try again; octorelease never follows links in the state folder", true
 	case *checklist.UnknownError:
 		return e.Error(), "`octorelease checklist list` shows where each checklist comes from", true
 	}
