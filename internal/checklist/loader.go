@@ -112,8 +112,7 @@ func (l *Loader) unknown(name string) error {
 			names = append(names, e.Name)
 		}
 	}
-	return errs.Usagef("unknown checklist %q; available: %s", name, strings.Join(names, ", ")).
-		WithHint("`octorelease checklist list` shows where each checklist comes from")
+	return &UnknownError{Name: name, Available: names}
 }
 
 // Validate checks the given files, or with none every *.yaml file of Dir (the

@@ -135,12 +135,15 @@ func TestLoadUnknownChecklist(t *testing.T) {
 	l := embeddedLoader()
 	for _, name := range []string{"hotfix", "../base", "", "Minor"} {
 		_, err := l.Load(name)
-		var e *errs.Error
+		var e *UnknownError
 		if !errors.As(err, &e) || errs.Code(err) != errs.CodeUsage {
-			t.Fatalf("Load(%q): want a usage error, got %T %v", name, err, err)
+			t.Fatalf("Load(%q): want an UnknownError, a usage error, got %T %v", name, err, err)
 		}
-		if !strings.Contains(e.Msg, "available: base, incident, major, minor, patch") {
-			t.Errorf("Load(%q): %q does not list the available checklists", name, e.Msg)
+		if e.Name != name || !slices.Equal(e.Available, []string{"base", "incident", "major", "minor", "patch"}) {
+			t.Errorf("Load(%q): %+v does not list the available checklists", name, e)
+		}
+		if !strings.Contains(err.Error(), "available: base, incident, major, minor, patch") {
+			t.Errorf("Load(%q): %q does not list the available checklists", name, err)
 		}
 	}
 }

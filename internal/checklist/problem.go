@@ -44,6 +44,20 @@ func (e *ValidationError) ExitCode() int { return errs.CodeUsage }
 
 var _ errs.Coder = (*ValidationError)(nil)
 
+// UnknownError is a checklist name that no checklist file or embedded
+// checklist has.
+type UnknownError struct {
+	Name      string
+	Available []string // the names there are, sorted
+}
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown checklist %q; available: %s", e.Name, strings.Join(e.Available, ", "))
+}
+
+// ExitCode is SPEC §9's unknown name.
+func (e *UnknownError) ExitCode() int { return errs.CodeUsage }
+
 // newValidationError sorts (by file and position) and de-duplicates problems (a shared parent such as
 // base.yaml is resolved once per child); nil when there are none.
 func newValidationError(problems []Problem) error {

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"slices"
 	"sort"
-	"strings"
 
-	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/errs"
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
@@ -53,24 +50,6 @@ func releasesWithStatus(s store.Store, statuses ...string) ([]*release.Release, 
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Meta.ID < out[j].Meta.ID })
 	return out, nil
-}
-
-// suggestRelease adds a "did you mean" to a release that was not found.
-func suggestRelease(s store.Store, id string, err error) error {
-	var e *errs.Error
-	if !errors.As(err, &e) || e.Code != errs.CodeUsage || !strings.HasPrefix(e.Msg, "no release ") {
-		return err
-	}
-	ids, lerr := s.IDs()
-	if lerr != nil {
-		return err
-	}
-	if hint := checklist.Suggest(id, ids); hint != "" {
-		c := *e
-		c.Msg += hint
-		return &c
-	}
-	return err
 }
 
 // allReleases loads every release in the store, sorted by id. A release

@@ -42,7 +42,7 @@ func (r *Release) Sign(req SignRequest, pol Policy) error {
 		return errs.Usagef("no item to sign")
 	}
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
-		return errs.Usagef("--force needs --reason")
+		return &ReasonRequiredError{}
 	}
 	if err := CheckTexts(req.Note, req.Reason, req.Evidence); err != nil {
 		return err
@@ -137,7 +137,7 @@ func resolveRole(iv ItemView, role, actor string, pol Policy) (string, error) {
 	case len(allowed) == 0:
 		return "", notMember(iv.ID, actor, iv.Roles, pol)
 	}
-	return "", errs.Usagef("item %s needs roles %s: pass --role", iv.ID, strings.Join(iv.Roles, ", "))
+	return "", &RoleRequiredError{Item: iv.ID, Roles: iv.Roles}
 }
 
 func notMember(item, actor string, roles []string, pol Policy) *errs.Error {
@@ -199,7 +199,7 @@ func (r *Release) Waive(req ActionRequest, pol Policy) error {
 		return errs.Policyf("%s is required and cannot be waived", iv.ID)
 	}
 	if strings.TrimSpace(req.Reason) == "" {
-		return errs.Usagef("waiving %s needs --reason", iv.ID)
+		return &ReasonRequiredError{Action: "waiving " + iv.ID}
 	}
 	role, err := resolveRole(iv, req.Role, req.Actor, pol)
 	if err != nil {
@@ -235,7 +235,7 @@ func (r *Release) Revoke(req ActionRequest, pol Policy) error {
 		return r.unknownItem(req.Item)
 	}
 	if strings.TrimSpace(req.Reason) == "" {
-		return errs.Usagef("revoking %s needs --reason", iv.ID)
+		return &ReasonRequiredError{Action: "revoking " + iv.ID}
 	}
 	if err := CheckTexts("", req.Reason, nil); err != nil {
 		return err
@@ -250,7 +250,7 @@ func (r *Release) Revoke(req ActionRequest, pol Policy) error {
 		case len(iv.Roles) == 1:
 			role = iv.Roles[0]
 		default:
-			return errs.Usagef("item %s has roles %s: pass --role", iv.ID, strings.Join(iv.Roles, ", "))
+			return &RoleRequiredError{Item: iv.ID, Roles: iv.Roles, Revoke: true}
 		}
 	}
 	if !slices.Contains(iv.Roles, role) {
@@ -308,7 +308,7 @@ func (r *Release) SetStatus(status, actor, reason string, at time.Time, pol Poli
 		return errs.Policyf("release %s is %s and cannot become %s", r.Meta.ID, cur, status)
 	}
 	if status == StatusAborted && strings.TrimSpace(reason) == "" {
-		return errs.Usagef("marking %s %s needs --reason", r.Meta.ID, status)
+		return &ReasonRequiredError{Action: "marking " + r.Meta.ID + " " + status}
 	}
 	if err := CheckTexts("", reason, nil); err != nil {
 		return err
@@ -319,12 +319,7 @@ func (r *Release) SetStatus(status, actor, reason string, at time.Time, pol Poli
 			return err
 		}
 		if !g.Passed {
-			open := make([]string, 0, len(g.Blockers))
-			for _, b := range g.Blockers {
-				open = append(open, fmt.Sprintf("%s (%s)", b.Item, b.Reason))
-			}
-			return errs.Gatef("release %s is incomplete: %s", r.Meta.ID, strings.Join(open, ", ")).
-				WithHint("run `octorelease status --pending`")
+			return &IncompleteError{Release: r.Meta.ID, Blockers: g.Blockers}
 		}
 	}
 	return r.appendEvent(Event{Kind: EventStatus, At: at, Actor: actor, Status: status, Reason: reason})
@@ -338,7 +333,7 @@ func (r *Release) Retarget(commit, actor, reason string, at time.Time, pol Polic
 		return err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return errs.Usagef("retargeting %s needs --reason", r.Meta.ID)
+		return &ReasonRequiredError{Action: "retargeting " + r.Meta.ID}
 	}
 	if err := CheckTexts("", reason, nil); err != nil {
 		return err

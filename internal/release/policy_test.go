@@ -44,10 +44,10 @@ func TestSignRefusals(t *testing.T) {
 		{"role not of the item", nil, SignRequest{Items: []string{"a"}, Role: "qa", Actor: "x"}, open, errs.CodeUsage,
 			[]string{`item a has no role "qa"`, "roles: developer"}},
 		{"role ambiguous", nil, SignRequest{Items: []string{"b"}, Actor: "x"}, open, errs.CodeUsage,
-			[]string{"item b needs roles qa, sre: pass --role"}},
+			[]string{"item b needs roles qa, sre: the role must be named"}},
 		{"member of two roles", nil, SignRequest{Items: []string{"b"}, Actor: "alice"},
 			Policy{Members: map[string][]string{"qa": {"alice"}, "sre": {"alice"}}}, errs.CodeUsage,
-			[]string{"pass --role"}},
+			[]string{"the role must be named"}},
 		{"not a member", nil, SignRequest{Items: []string{"b"}, Role: "sre", Actor: "dave"}, members, errs.CodePolicy,
 			[]string{"dave may not sign b for role sre", "alice, Bob@Example.com"}},
 		{"not a member, single role inferred", func(t *testing.T) *Release {
@@ -79,7 +79,7 @@ func TestSignRefusals(t *testing.T) {
 		}, SignRequest{Items: []string{"f"}, Actor: "carol"}, open, errs.CodePolicy,
 			[]string{"f is blocked by e"}},
 		{"force without reason", nil, SignRequest{Items: []string{"e"}, Actor: "alice", Force: true}, open, errs.CodeUsage,
-			[]string{"--force needs --reason"}},
+			[]string{"forcing a sign-off needs a reason"}},
 		{"check never ran", nil, SignRequest{Items: []string{"c"}, Actor: "alice"}, open, errs.CodePolicy,
 			[]string{"check of c has not passed"}},
 		{"check failed", func(t *testing.T) *Release {
@@ -271,7 +271,7 @@ func TestWaive(t *testing.T) {
 		{"required item", true, ActionRequest{Item: "e", Role: "sre", Actor: "alice", Reason: "r"}, open, errs.CodePolicy,
 			[]string{"e is required and cannot be waived"}},
 		{"no reason", true, ActionRequest{Item: "d", Role: "sre", Actor: "alice"}, open, errs.CodeUsage,
-			[]string{"needs --reason"}},
+			[]string{"waiving d needs a reason"}},
 		{"unknown item", true, ActionRequest{Item: "zz", Role: "sre", Actor: "alice", Reason: "r"}, open, errs.CodeUsage,
 			[]string{`unknown item "zz"`}},
 		{"wrong role", true, ActionRequest{Item: "d", Role: "qa", Actor: "alice", Reason: "r"}, open, errs.CodeUsage,
@@ -325,13 +325,13 @@ func TestRevoke(t *testing.T) {
 	}{
 		{"no sign-off", ActionRequest{Item: "a", Role: "developer", Actor: "dev", Reason: "r"}, errs.CodeUsage,
 			[]string{"a has no sign-off for role developer to revoke"}},
-		{"no reason", ActionRequest{Item: "b", Role: "qa", Actor: "carol"}, errs.CodeUsage, []string{"needs --reason"}},
+		{"no reason", ActionRequest{Item: "b", Role: "qa", Actor: "carol"}, errs.CodeUsage, []string{"revoking b needs a reason"}},
 		{"unknown item", ActionRequest{Item: "zz", Role: "qa", Actor: "carol", Reason: "r"}, errs.CodeUsage, []string{`unknown item "zz"`}},
 		{"wrong role", ActionRequest{Item: "b", Role: "developer", Actor: "carol", Reason: "r"}, errs.CodeUsage, []string{`no role "developer"`}},
 		{"role not signed", ActionRequest{Item: "b", Role: "sre", Actor: "alice", Reason: "r"}, errs.CodeUsage, []string{"no sign-off for role sre"}},
 		{"neither signer nor member", ActionRequest{Item: "b", Role: "qa", Actor: "alice", Reason: "r"}, errs.CodePolicy,
 			[]string{"alice may not revoke carol's sign-off of b", "carol"}},
-		{"ambiguous role", ActionRequest{Item: "b", Actor: "dave", Reason: "r"}, errs.CodeUsage, []string{"pass --role"}},
+		{"ambiguous role", ActionRequest{Item: "b", Actor: "dave", Reason: "r"}, errs.CodeUsage, []string{"item b has roles qa, sre: the role must be named"}},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {

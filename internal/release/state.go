@@ -500,7 +500,7 @@ func (v View) describeBlockers(iv ItemView) string {
 // phases when phase is empty, or just the named items.
 func (r *Release) Gate(phase string, items []string, pol Policy) (GateResult, error) {
 	if phase != "" && len(items) > 0 {
-		return GateResult{}, errs.Usagef("--phase and --item cannot be combined")
+		return GateResult{}, &GateScopeError{Phase: phase, Items: items}
 	}
 	v := r.Evaluate(pol)
 	inScope, err := r.gateScope(v, phase, items)

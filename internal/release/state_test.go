@@ -424,7 +424,7 @@ func TestGate(t *testing.T) {
 	_, err = fresh.Gate("", []string{"a", "nope"}, open)
 	wantErr(t, err, errs.CodeUsage, `unknown item "nope"`, "items: a, b, c")
 	_, err = fresh.Gate("pre", []string{"a"}, open)
-	wantErr(t, err, errs.CodeUsage, "cannot be combined")
+	wantErr(t, err, errs.CodeUsage, "a gate is of a phase or of items, not both")
 }
 
 func TestActionable(t *testing.T) {

@@ -48,7 +48,7 @@ func TestRetargetWithdrawsMarkedItems(t *testing.T) {
 		t.Errorf("%d revoke events, want one per signed role of b (2)", revokes)
 	}
 	wantErr(t, r.Retarget(commitB, "rm", "again", at(6), open), errs.CodeUsage, "already targets")
-	wantErr(t, r.Retarget(commitA, "rm", "", at(6), open), errs.CodeUsage, "needs --reason")
+	wantErr(t, r.Retarget(commitA, "rm", "", at(6), open), errs.CodeUsage, "retargeting v1.4.0 needs a reason")
 }
 
 // TestGateCommit: a release that targets another commit does not pass.

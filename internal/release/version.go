@@ -62,8 +62,7 @@ func InferType(prev, next string) (string, error) {
 		return "", err
 	}
 	if semver.Compare(nid, pid) <= 0 {
-		return "", errs.Usagef("version %s is not newer than the latest release %s", nid, pid).
-			WithHint("pass a higher version, or --type to start it anyway")
+		return "", &NotNewerError{Version: nid, Latest: pid}
 	}
 	p, n := components(pid), components(nid)
 	switch {

@@ -114,15 +114,7 @@ func (s *FileStore) load(id string) (*release.Release, error) {
 }
 
 func (s *FileStore) damaged(id string, damage []release.Damage) error {
-	e := errs.Runtimef("release %s is damaged: %s", id, release.DescribeDamage(damage[:min(len(damage), 3)]))
-	if len(damage) > 3 {
-		e.Msg += fmt.Sprintf(" (and %d more)", len(damage)-3)
-	}
-	if damage[0].CreatedTwice {
-		return e.WithHint("keep one creation: remove the other's event files listed above from %s (git rm), "+
-			"or keep the other release.json (git checkout --theirs) and remove this one's; then commit", s.eventDir(id))
-	}
-	return e.WithHint("`octorelease audit verify -r %s` lists every problem", id)
+	return &DamagedError{ID: id, Damage: damage, EventDir: s.eventDir(id)}
 }
 
 // read decodes the header and every event file of release id. A file that
@@ -323,10 +315,7 @@ func readFile(path string, limit int64) ([]byte, error) {
 	return data, err
 }
 
-func (s *FileStore) notFound(id string) error {
-	return errs.Usagef("no release %q in %s", id, s.dir).
-		WithHint("see the releases with `octorelease list --all`")
-}
+func (s *FileStore) notFound(id string) error { return &NotFoundError{ID: id, In: s.dir} }
 
 func (s *FileStore) unparsable(path string, cause error) error {
 	return errs.Runtimef("state file %s does not parse", path).Wrap(cause)
@@ -520,8 +509,7 @@ func (s *FileStore) loadFormat1(id string) (*release.Release, error) {
 }
 
 func (s *FileStore) needsMigrate(id string) error {
-	return errs.Usagef("release %s is still in state format 1 (%s): commands can read it, but writing needs format 2",
-		id, migrate.Path(s.dir, id)).WithHint("run `octorelease migrate` once, and commit the result")
+	return &Format1Error{ID: id, Path: migrate.Path(s.dir, id)}
 }
 
 // Inspect is for `audit verify`: every problem of release id, not only the

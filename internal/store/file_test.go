@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -200,7 +201,10 @@ func TestSymlinkedLockRefused(t *testing.T) {
 			if err == nil {
 				t.Fatal("Update through a symlinked .lock succeeded")
 			}
-			wantErrContains(t, err, filepath.Join(dir, id, ".lock"))
+			var link *store.LockLinkError
+			if !errors.As(err, &link) || link.Path != filepath.Join(dir, id, ".lock") || errs.Code(err) != errs.CodeRuntime {
+				t.Errorf("error %v (%T), want a LockLinkError naming the lock, exit 1", err, err)
+			}
 			if called {
 				t.Error("fn called without the lock")
 			}
@@ -600,8 +604,9 @@ func TestFormat1ReadableNotWritable(t *testing.T) {
 	wantOpen(t, s, id, "v1.5.0")
 	err := s.Update(id, func(*release.Release) error { t.Error("fn called"); return nil })
 	wantCode(t, err, errs.CodeUsage)
-	if !strings.Contains(errs.Hint(err), "octorelease migrate") {
-		t.Errorf("hint %q does not say to migrate", errs.Hint(err))
+	var f1 *store.Format1Error
+	if !errors.As(err, &f1) || f1.ID != id || f1.Path != filepath.Join(dir, id+".json") {
+		t.Errorf("error %v (%T), want a Format1Error naming %s", err, err, filepath.Join(dir, id+".json"))
 	}
 	wantCode(t, s.Create(storetest.NewRelease(t, id, storetest.Checklist())), errs.CodeUsage)
 	if got := readFile(t, filepath.Join(dir, id+".json")); !bytes.Equal(got, old) {
@@ -609,5 +614,29 @@ func TestFormat1ReadableNotWritable(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(dir, id)); err == nil {
 		t.Error("a format-2 folder appeared for the format-1 release")
+	}
+}
+
+// TestDamagedIsTyped: a release whose events do not assemble is a
+// DamagedError naming the release, its problems and its events folder
+// (where the other creation of a release created twice is removed).
+func TestDamagedIsTyped(t *testing.T) {
+	s, dir := newStore(t)
+	mustCreate(t, s, id, storetest.ItemsChecklist(2))
+	mustUpdate(t, s, id, signItem(0, "carol"))
+	r := mustLoad(t, s, id)
+	p := filepath.Join(dir, id, "events", r.Events[1].FileName())
+	writeFile(t, p, bytes.Replace(readFile(t, p), []byte(`"actor": "carol"`), []byte(`"actor": "mallory"`), 1))
+
+	_, err := s.Load(id)
+	var d *store.DamagedError
+	if !errors.As(err, &d) {
+		t.Fatalf("error %v (%T), want a DamagedError", err, err)
+	}
+	if d.ID != id || d.EventDir != filepath.Join(dir, id, "events") || len(d.Damage) != 1 || d.Damage[0].File != r.Events[1].FileName() {
+		t.Errorf("DamagedError %+v", d)
+	}
+	if errs.Code(err) != errs.CodeRuntime {
+		t.Errorf("exit code %d, want %d", errs.Code(err), errs.CodeRuntime)
 	}
 }

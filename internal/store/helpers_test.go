@@ -80,17 +80,16 @@ func writeFile(t testing.TB, path string, data []byte) {
 	}
 }
 
-// wantCode fails unless err is an *errs.Error with the given exit code.
-func wantCode(t testing.TB, err error, code int) *errs.Error {
+// wantCode fails unless err carries the given exit code: an *errs.Error,
+// or one of the store's typed errors.
+func wantCode(t testing.TB, err error, code int) {
 	t.Helper()
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *errs.Error", err, err)
+	if !errs.IsTyped(err) {
+		t.Fatalf("error %v (%T) carries no exit code", err, err)
 	}
-	if e.Code != code {
-		t.Fatalf("error %q has code %d, want %d", err, e.Code, code)
+	if got := errs.Code(err); got != code {
+		t.Fatalf("error %q has code %d, want %d", err, got, code)
 	}
-	return e
 }
 
 // wantLocked fails unless err is the store's LockedError, with the exit

@@ -61,8 +61,7 @@ func (s *FileStore) lock(id string) (*heldLock, error) {
 	ok, err := fl.TryLock()
 	if err != nil {
 		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return nil, errs.Runtimef("lock %s is a symbolic link, not a lock file (committed by someone?): nothing was written", path).
-				WithHint("remove it (git rm) and try again; octorelease never follows links in the state folder")
+			return nil, &LockLinkError{Path: path}
 		}
 		return nil, errs.Runtimef("lock %s", path).Wrap(err)
 	}

@@ -15,8 +15,9 @@ import (
 // Store loads and saves releases by id.
 type Store interface {
 	// Load reads a release, with its incident runs attached, without taking
-	// any lock. A missing release is a *errs.Error with CodeUsage; one that
-	// does not parse or whose events do not verify, CodeRuntime.
+	// any lock. A missing release is a *NotFoundError (CodeUsage); one
+	// that does not parse, CodeRuntime, and one whose events do not
+	// verify, a *DamagedError (CodeRuntime).
 	Load(id string) (*release.Release, error)
 	// Inspect returns every problem of a release's stored events, for
 	// `audit verify`; the release is nil when the problems leave none.
@@ -61,6 +62,64 @@ func (e *LockedError) Error() string {
 
 // ExitCode is SPEC §9's runtime failure.
 func (e *LockedError) ExitCode() int { return errs.CodeRuntime }
+
+// NotFoundError is a release id that names no release in the store.
+type NotFoundError struct {
+	ID string
+	In string // where it was looked for: the state folder, or "PostgreSQL database NAME"
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("no release %q in %s", e.ID, e.In) }
+
+// ExitCode is SPEC §9's unknown release.
+func (e *NotFoundError) ExitCode() int { return errs.CodeUsage }
+
+// Format1Error refuses a write to a release still kept in state format 1,
+// which this build reads but never writes.
+type Format1Error struct {
+	ID   string
+	Path string // its format-1 file
+}
+
+func (e *Format1Error) Error() string {
+	return fmt.Sprintf("release %s is still in state format 1 (%s): commands can read it, but writing needs format 2", e.ID, e.Path)
+}
+
+// ExitCode is SPEC §9's invalid input: the state must be migrated first.
+func (e *Format1Error) ExitCode() int { return errs.CodeUsage }
+
+// DamagedError is a release whose stored events do not assemble: edited,
+// removed or foreign event files, or a release created twice.
+type DamagedError struct {
+	ID     string
+	Damage []release.Damage // every problem found; the message names the first three
+	// EventDir is the folder of the release's event files in a file
+	// store, where the other creation of a release created twice is
+	// removed; empty in other stores.
+	EventDir string
+}
+
+func (e *DamagedError) Error() string {
+	msg := fmt.Sprintf("release %s is damaged: %s", e.ID, release.DescribeDamage(e.Damage[:min(len(e.Damage), 3)]))
+	if len(e.Damage) > 3 {
+		msg += fmt.Sprintf(" (and %d more)", len(e.Damage)-3)
+	}
+	return msg
+}
+
+// ExitCode is SPEC §9's runtime failure: unparsable or tampered state.
+func (e *DamagedError) ExitCode() int { return errs.CodeRuntime }
+
+// LockLinkError refuses a write when a release's lock file is a symbolic
+// link: taking the lock would open whatever it points to.
+type LockLinkError struct{ Path string }
+
+func (e *LockLinkError) Error() string {
+	return fmt.Sprintf("lock %s is a symbolic link, not a lock file (committed by someone?): nothing was written", e.Path)
+}
+
+// ExitCode is SPEC §9's runtime failure.
+func (e *LockLinkError) ExitCode() int { return errs.CodeRuntime }
 
 // Options configure a FileStore.
 type Options struct {

@@ -376,11 +376,7 @@ func (s *Store) build(id string, raw *rawRelease) (*release.Release, error) {
 		s.d.remember(id, h, raw.events)
 	}
 	if len(damage) > 0 {
-		e := errs.Runtimef("release %s is damaged: %s", id, release.DescribeDamage(damage[:min(len(damage), 3)]))
-		if len(damage) > 3 {
-			e.Msg += fmt.Sprintf(" (and %d more)", len(damage)-3)
-		}
-		return nil, e.WithHint("`octorelease audit verify -r %s` lists every problem", id)
+		return nil, &store.DamagedError{ID: id, Damage: damage}
 	}
 	return r, nil
 }
@@ -452,8 +448,7 @@ func textArray(vals []string) []byte {
 }
 
 func (s *Store) notFound(id string) error {
-	return errs.Usagef("no release %q in PostgreSQL database %s", id, s.d.name).
-		WithHint("see the releases with `octorelease list --all`")
+	return &store.NotFoundError{ID: id, In: "PostgreSQL database " + s.d.name}
 }
 
 func (s *Store) unparsable(id, what string, cause error) error {

@@ -96,6 +96,17 @@ func wantCode(t *testing.T, what string, err error, code int) {
 	}
 }
 
+// wantNotFound fails unless err is the store's NotFoundError for id,
+// with the exit code of an unknown release.
+func wantNotFound(t *testing.T, what string, err error, id string) {
+	t.Helper()
+	wantCode(t, what, err, errs.CodeUsage)
+	var nf *store.NotFoundError
+	if !errors.As(err, &nf) || nf.ID != id || nf.In == "" {
+		t.Fatalf("%s: %v (%T), want a NotFoundError for %s", what, err, err, id)
+	}
+}
+
 // sameEvents fails unless got and want are the same events in the same
 // order, each encoding to the same bytes.
 func sameEvents(t *testing.T, what string, got, want []release.Event) {
@@ -141,9 +152,9 @@ func testEmptyStore(t *testing.T, s store.Store) {
 		t.Errorf("OpenIDs of an empty store: %v, %v", ids, err)
 	}
 	_, err := s.Load("v1.0.0")
-	wantCode(t, "Load of a missing release", err, errs.CodeUsage)
+	wantNotFound(t, "Load of a missing release", err, "v1.0.0")
 	_, _, err = s.Inspect("v1.0.0")
-	wantCode(t, "Inspect of a missing release", err, errs.CodeUsage)
+	wantNotFound(t, "Inspect of a missing release", err, "v1.0.0")
 }
 
 func testCreateThenLoad(t *testing.T, s store.Store) {
@@ -282,7 +293,7 @@ func testUpdateMissing(t *testing.T, s store.Store) {
 	create(t, s, NewRelease(t, "v1.4.0", ItemsChecklist(1)))
 	called := false
 	err := s.Update("v1.5.0", func(*release.Release) error { called = true; return nil })
-	wantCode(t, "Update of a missing release", err, errs.CodeUsage)
+	wantNotFound(t, "Update of a missing release", err, "v1.5.0")
 	if called {
 		t.Error("fn called for a missing release")
 	}
