@@ -138,7 +138,7 @@ func runAuditVerify(o *AuditOptions) error {
 		case err != nil && errs.Code(err) == errs.CodeUsage && !o.All:
 			return err
 		case err != nil:
-			res.Problems = append(res.Problems, err.Error())
+			res.Problems = append(res.Problems, explain(err).Error())
 		default:
 			if r != nil {
 				res.Events = len(r.Events)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -17,26 +16,7 @@ import (
 
 // explain puts the domain's and the stores' typed refusals in the
 // command line's words: the flag or command that is the way out.
-func explain(err error) error {
-	var (
-		blocked  *release.BlockedError
-		check    *release.CheckNotPassedError
-		evidence *release.EvidenceRequiredError
-		locked   *store.LockedError
-	)
-	switch {
-	case errors.As(err, &blocked):
-		return (&errs.Error{Code: errs.CodePolicy, Msg: blocked.Error()}).
-			WithHint("complete those first, or pass --force --reason TEXT to override (recorded)")
-	case errors.As(err, &check):
-		return &errs.Error{Code: errs.CodePolicy, Msg: fmt.Sprintf("%s (run `octorelease check %s`)", check, check.Item)}
-	case errors.As(err, &evidence):
-		return &errs.Error{Code: errs.CodePolicy, Msg: evidence.Error() + ": sign it with --evidence URL"}
-	case errors.As(err, &locked):
-		return (&errs.Error{Code: errs.CodeRuntime, Msg: locked.Error()}).WithHint("try again, or raise --lock-timeout")
-	}
-	return inWords(err)
-}
+func explain(err error) error { return inWords(err) }
 
 // suggestRelease puts an error of loading or updating release id in the
 // command line's words, adding a "did you mean" to a release that was not
@@ -65,6 +45,20 @@ const notFoundHint = "see the releases with `octorelease list --all`"
 // says what is missing, and a hint; ok is false for any other error.
 func words(err error) (msg, hint string, ok bool) {
 	switch e := err.(type) {
+	case *release.BlockedError:
+		return e.Error(), "complete those first, or pass --force --reason TEXT to override (recorded)", true
+	case *release.CheckNotPassedError:
+		return fmt.Sprintf("%s (run `octorelease check %s`)", e, e.Item), "", true
+	case *release.EvidenceRequiredError:
+		return e.Error() + ": sign it with --evidence URL", "", true
+	case *release.SeveralEvidenceError:
+		return e.Error() + ": give one URL or path per --evidence", "", true
+	case *release.Format1HeaderError:
+		return e.Error() + ": run `octorelease migrate`", "", true
+	case *store.LockedError:
+		return e.Error(), "try again, or raise --lock-timeout", true
+	case *store.InDoubtError:
+		return fmt.Sprintf("%s: see `octorelease log -r %s` before trying again", e, e.ID), "", true
 	case *release.ReasonRequiredError:
 		if e.Action == "" {
 			return "--force needs --reason", "", true

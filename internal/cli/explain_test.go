@@ -47,10 +47,27 @@ func TestExplainWordsTypedErrors(t *testing.T) {
 		{&store.LockLinkError{Path: "/s/v1/.lock"}, errs.CodeRuntime,
 			"lock /s/v1/.lock is a symbolic link, not a lock file (committed by someone?): nothing was written",
 			"remove it (git rm) and try again; octorelease never follows links in the state folder"},
+		{&release.BlockedError{Item: "b", Blockers: "phase pre-release"}, errs.CodePolicy, "b is blocked by phase pre-release",
+			"complete those first, or pass --force --reason TEXT to override (recorded)"},
+		{&release.CheckNotPassedError{Item: "smoke"}, errs.CodePolicy, "", ""}, // message checked below
+		{&release.SeveralEvidenceError{Evidence: "a b"}, errs.CodeUsage,
+			`evidence "a b" has spaces or control characters: give one URL or path per --evidence`, ""},
+		{errs.Usagef("--evidence").Wrap(&release.SeveralEvidenceError{Evidence: "a b"}), errs.CodeUsage,
+			`--evidence: evidence "a b" has spaces or control characters: give one URL or path per --evidence`, ""},
+		{errs.Runtimef("state file x does not parse").Wrap(&release.Format1HeaderError{}), errs.CodeRuntime,
+			"state file x does not parse: a format-1 state file: run `octorelease migrate`", ""},
+		{&store.LockedError{Release: "v1", Holder: "alice"}, errs.CodeRuntime, "release v1 is locked by alice",
+			"try again, or raise --lock-timeout"},
+		{&store.InDoubtError{ID: "v1", Backend: "PostgreSQL", Cause: "EOF"}, errs.CodeRuntime,
+			"release v1: the connection to PostgreSQL was lost while the write was committing, and whether it was stored is unknown (EOF): " +
+				"see `octorelease log -r v1` before trying again", ""},
 		{&checklist.UnknownError{Name: "x", Available: []string{"minor", "patch"}}, errs.CodeUsage,
 			`unknown checklist "x"; available: minor, patch`, "`octorelease checklist list` shows where each checklist comes from"},
 	} {
 		err := explain(tc.err)
+		if tc.msg == "" {
+			tc.msg = tc.err.Error() + " (run `octorelease check smoke`)"
+		}
 		if errs.Code(err) != tc.code || err.Error() != tc.msg || errs.Hint(err) != tc.hint {
 			t.Errorf("explain(%T) = %q (exit %d, hint %q), want %q (exit %d, hint %q)",
 				tc.err, err, errs.Code(err), errs.Hint(err), tc.msg, tc.code, tc.hint)
@@ -120,10 +137,9 @@ func TestSuggestRelease(t *testing.T) {
 	if err := suggestRelease(idsStore{}, "v9", &store.NotFoundError{ID: "v9", In: "/s"}); err.Error() != `no release "v9" in /s` {
 		t.Errorf("no release to suggest: %q", err)
 	}
-	// explain's own refusals stay for explain: walk prints them in the
-	// domain's words, as before.
+	// Every typed refusal is worded once, the same for walk as for sign.
 	blocked := &release.BlockedError{Item: "e", Blockers: "f"}
-	if err := suggestRelease(s, "v1.4.0", blocked); err != blocked {
-		t.Errorf("suggestRelease reworded %T: %v", blocked, err)
+	if err := suggestRelease(s, "v1.4.0", blocked); errs.Hint(err) != "complete those first, or pass --force --reason TEXT to override (recorded)" {
+		t.Errorf("suggestRelease(%T) = %v (hint %q)", blocked, err, errs.Hint(err))
 	}
 }

@@ -181,7 +181,7 @@ func runList(o *ListOptions) error {
 		return err
 	}
 	for _, d := range damaged {
-		fmt.Fprintf(o.IO.ErrOut, "octorelease: %v\n", d)
+		fmt.Fprintf(o.IO.ErrOut, "octorelease: %v\n", explain(d))
 	}
 	if len(damaged) > 0 {
 		return errs.Silent{Code: errs.CodeRuntime}

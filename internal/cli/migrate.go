@@ -72,7 +72,7 @@ func runMigrate(o *MigrateOptions) error {
 	for _, r := range results {
 		row := migrateJSON{Release: r.Release, Events: r.Events, From: r.From}
 		if r.Err != nil {
-			row.Error = r.Err.Error()
+			row.Error = explain(r.Err).Error()
 			failed++
 		}
 		rows = append(rows, row)

@@ -76,7 +76,7 @@ func (o *SignOptions) validate() error {
 	}
 	for _, ev := range o.Evidence {
 		if err := release.CheckEvidence(ev); err != nil {
-			return errs.Usagef("--evidence: %v", err)
+			return errs.Usagef("--evidence").Wrap(err)
 		}
 	}
 	return nil

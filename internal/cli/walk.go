@@ -216,9 +216,8 @@ func (w *walker) answer(it release.ItemView, ans walk.Answer) {
 		w.skipped[it.ID] = true
 		return
 	}
-	out, err := o.Update(act)
+	out, err := o.Update(act) // its refusals come in the command line's words
 	if err != nil {
-		err = explain(err)
 		fmt.Fprintf(o.IO.ErrOut, "✗ %s: %v\n", it.ID, err)
 		if h := errs.Hint(err); h != "" {
 			fmt.Fprintf(o.IO.ErrOut, "  %s\n", h)

@@ -91,6 +91,12 @@ func DecodeEvent(data []byte) (Event, error) {
 }
 
 // DecodeHeader parses a release.json strictly. A format-1 or newer header
+// Format1HeaderError is a header in state format 1's form: a release this
+// build reads only once it is migrated.
+type Format1HeaderError struct{}
+
+func (*Format1HeaderError) Error() string { return "a format-1 state file" }
+
 // is an error that says what to do.
 func DecodeHeader(data []byte) (Header, error) {
 	var h Header
@@ -103,7 +109,7 @@ func DecodeHeader(data []byte) (Header, error) {
 	if err := json.Unmarshal(data, &probe); err == nil && probe.Format > FormatVersion {
 		return h, fmt.Errorf("written by a newer octorelease (format %d; this build reads %d)", probe.Format, FormatVersion)
 	} else if err == nil && probe.Format == 1 {
-		return h, errors.New("a format-1 state file: run `octorelease migrate`")
+		return h, &Format1HeaderError{}
 	}
 	if err := decodeStrict(data, &h); err != nil {
 		return Header{}, fmt.Errorf("invalid header: %w", err)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/octorelease/octorelease/internal/errs"
 )
 
 // CheckEvidence accepts an evidence link: a URL with a scheme and a host
@@ -17,7 +19,7 @@ func CheckEvidence(ev string) error {
 		return fmt.Errorf("evidence is empty: give a URL or a path inside the repository")
 	}
 	if s != ev || strings.ContainsAny(s, " \t\r\n") || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return fmt.Errorf("evidence %q has spaces or control characters: give one URL or path per --evidence", clip(ev))
+		return &SeveralEvidenceError{Evidence: ev}
 	}
 	if u, err := url.Parse(s); err == nil && len(u.Scheme) > 1 {
 		if u.Host == "" && !(u.Scheme == "mailto" && u.Opaque != "") {
@@ -31,3 +33,14 @@ func CheckEvidence(ev string) error {
 	}
 	return nil
 }
+
+// SeveralEvidenceError is an evidence link with spaces or control
+// characters: most likely several links given as one.
+type SeveralEvidenceError struct{ Evidence string }
+
+func (e *SeveralEvidenceError) Error() string {
+	return fmt.Sprintf("evidence %q has spaces or control characters", clip(e.Evidence))
+}
+
+// ExitCode is SPEC §9's invalid input.
+func (e *SeveralEvidenceError) ExitCode() int { return errs.CodeUsage }

@@ -463,7 +463,7 @@ func TestFuzzCorpus(t *testing.T) {
 		"reject-deep-nesting":         "invalid",
 		"reject-huge-number":          "invalid",
 		"reject-nul":                  "invalid",
-		"reject-format-1":             "run `octorelease migrate`",
+		"reject-format-1":             "a format-1 state file",
 		"reject-future-format":        "newer octorelease",
 		"reject-empty":                "invalid",
 	}

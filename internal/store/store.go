@@ -74,6 +74,22 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("no release %q in %s
 // ExitCode is SPEC §9's unknown release.
 func (e *NotFoundError) ExitCode() int { return errs.CodeUsage }
 
+// InDoubtError is a write whose connection to the backend was lost while
+// it committed: whether it was stored is unknown.
+type InDoubtError struct {
+	ID      string
+	Backend string // "PostgreSQL"
+	Cause   string // the connection error, without credentials
+}
+
+func (e *InDoubtError) Error() string {
+	return fmt.Sprintf("release %s: the connection to %s was lost while the write was committing, and whether it was stored is unknown (%s)",
+		e.ID, e.Backend, e.Cause)
+}
+
+// ExitCode is SPEC §9's runtime failure.
+func (e *InDoubtError) ExitCode() int { return errs.CodeRuntime }
+
 // Format1Error refuses a write to a release still kept in state format 1,
 // which this build reads but never writes.
 type Format1Error struct {

@@ -903,8 +903,7 @@ func (s *Store) underLock1(ctx context.Context, id string, fn func(tx pgx.Tx) er
 }
 
 func (s *Store) inDoubt(id string, cause error) error {
-	return errs.Runtimef("release %s: the connection to PostgreSQL was lost while the write was committing, and whether it was stored is unknown (%s): see `octorelease log -r %s` before trying again",
-		id, clip(s.d.clean(cause), 160), id)
+	return &store.InDoubtError{ID: id, Backend: "PostgreSQL", Cause: clip(s.d.clean(cause), 160)}
 }
 
 // retry runs a write, again while it lost its connection with nothing
