@@ -116,8 +116,8 @@ func textCases(prefix string, code int, args ...string) []goldenCase {
 }
 
 // jsonCase is a command's -o json variant, on a pipe.
-func jsonCase(variant string, code int, args ...string) goldenCase {
-	return goldenCase{variant, false, append([]string{"-o", "json"}, args...), code}
+func jsonCase(variant string, code int, args ...string) []goldenCase {
+	return []goldenCase{{variant, false, append([]string{"-o", "json"}, args...), code}}
 }
 
 // runGoldens runs each case as alice (unless it says --as) and compares
@@ -175,96 +175,44 @@ func transcript(out, errOut string, err error) string {
 	return b.String()
 }
 
-func TestStatusGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := textCases("", 0, "status")
-	cases = append(cases, textCases("role-pending", 0, "status", "--role", "sre", "--pending")...)
-	cases = append(cases, jsonCase("json", 0, "status"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestNextGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := textCases("", 0, "next")
-	cases = append(cases, textCases("role", 0, "--as", "sam", "next", "--role", "security")...)
-	// alice is no member of security: nothing for her, said on stderr.
-	cases = append(cases, goldenCase{"role-nobody-pipe", false, []string{"next", "--role", "security"}, 0},
-		jsonCase("json", 0, "next"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestPendingGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := append(textCases("", 0, "pending"), jsonCase("json", 0, "pending"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestListGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := textCases("", 0, "list")
-	cases = append(cases, textCases("all", 0, "list", "--all")...)
-	cases = append(cases, jsonCase("all-json", 0, "list", "--all"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestLogGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := append(textCases("", 0, "log"), jsonCase("json", 0, "log"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-// TestGateGolden: pre-release passes, the whole release does not.
-func TestGateGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := textCases("phase", 0, "gate", "--phase", "pre-release")
-	cases = append(cases, textCases("", errs.CodeGate, "gate")...)
-	cases = append(cases, jsonCase("json", errs.CodeGate, "gate"), jsonCase("phase-json", 0, "gate", "--phase", "pre-release"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestAuditVerifyGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := textCases("", 0, "audit", "verify")
-	cases = append(cases, textCases("all", 0, "audit", "verify", "--all")...)
-	cases = append(cases, jsonCase("json", 0, "audit", "verify"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestChecklistListGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := append(textCases("", 0, "checklist", "list"), jsonCase("json", 0, "checklist", "list"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-func TestChecklistShowGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := textCases("", 0, "checklist", "show", "minor")
-	cases = append(cases,
-		goldenCase{"markdown", false, []string{"-o", "markdown", "checklist", "show", "minor"}, 0},
-		jsonCase("json", 0, "checklist", "show", "minor"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
-// TestNotesGolden: notes on stdout (not --write), in a folder that is no
-// git repository, which notes warns about.
-func TestNotesGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	cases := append(textCases("", 0, "notes"), jsonCase("json", 0, "notes"))
-	runGoldens(t, fx.f, cases, nil)
-}
-
 // goVersion takes the toolchain's version out of `version`.
 func goVersion(s string) string { return strings.ReplaceAll(s, runtime.Version(), "GO_VERSION") }
 
-func TestVersionGolden(t *testing.T) {
+// TestReadGoldens: every command that only reads, on one fixture (none of
+// them changes it): on a terminal, on a pipe and as JSON.
+func TestReadGoldens(t *testing.T) {
 	fx := newGoldenFixture(t)
-	cases := append(textCases("", 0, "version"), jsonCase("json", 0, "version"))
-	runGoldens(t, fx.f, cases, goVersion)
-}
-
-func TestHelpConfigGolden(t *testing.T) {
-	fx := newGoldenFixture(t)
-	runGoldens(t, fx.f, textCases("", 0, "help", "config"), nil)
+	for _, g := range []struct {
+		name      string
+		cases     []goldenCase
+		normalise func(string) string
+	}{
+		{"status", slices.Concat(textCases("", 0, "status"),
+			textCases("role-pending", 0, "status", "--role", "sre", "--pending"), jsonCase("json", 0, "status")), nil},
+		// alice is no member of security: nothing for her, said on stderr.
+		{"next", slices.Concat(textCases("", 0, "next"), textCases("role", 0, "--as", "sam", "next", "--role", "security"),
+			[]goldenCase{{"role-nobody-pipe", false, []string{"next", "--role", "security"}, 0}}, jsonCase("json", 0, "next")), nil},
+		{"pending", slices.Concat(textCases("", 0, "pending"), jsonCase("json", 0, "pending")), nil},
+		{"list", slices.Concat(textCases("", 0, "list"), textCases("all", 0, "list", "--all"),
+			jsonCase("all-json", 0, "list", "--all")), nil},
+		{"log", slices.Concat(textCases("", 0, "log"), jsonCase("json", 0, "log")), nil},
+		// pre-release passes, the whole release does not.
+		{"gate", slices.Concat(textCases("phase", 0, "gate", "--phase", "pre-release"), textCases("", errs.CodeGate, "gate"),
+			jsonCase("json", errs.CodeGate, "gate"), jsonCase("phase-json", 0, "gate", "--phase", "pre-release")), nil},
+		{"audit-verify", slices.Concat(textCases("", 0, "audit", "verify"), textCases("all", 0, "audit", "verify", "--all"),
+			jsonCase("json", 0, "audit", "verify")), nil},
+		{"checklist-list", slices.Concat(textCases("", 0, "checklist", "list"), jsonCase("json", 0, "checklist", "list")), nil},
+		{"checklist-show", slices.Concat(textCases("", 0, "checklist", "show", "minor"),
+			[]goldenCase{{"markdown", false, []string{"-o", "markdown", "checklist", "show", "minor"}, 0}},
+			jsonCase("json", 0, "checklist", "show", "minor")), nil},
+		// notes on stdout (not --write), in a folder that is no git
+		// repository, which notes warns about.
+		{"notes", slices.Concat(textCases("", 0, "notes"), jsonCase("json", 0, "notes")), nil},
+		{"version", slices.Concat(textCases("", 0, "version"), jsonCase("json", 0, "version")), goVersion},
+		{"help-config", textCases("", 0, "help", "config"), nil},
+	} {
+		t.Run(g.name, func(t *testing.T) { runGoldens(t, fx.f, g.cases, g.normalise) })
+	}
 }
 
 const checkChecklist = `name: minor
@@ -322,9 +270,8 @@ func TestCheckGolden(t *testing.T) {
 		}
 	}
 	mustRunArgs(t, f, false, "--as", "alice", "start", "1.4.0", "--type", "minor", "--no-walk", "--summary", "Checks")
-	cases := textCases("", errs.CodeRuntime, "check")
-	cases = append(cases, jsonCase("json", errs.CodeRuntime, "check"),
-		goldenCase{"one-pipe", false, []string{"check", "ci-security-scans"}, 0})
+	cases := slices.Concat(textCases("", errs.CodeRuntime, "check"), jsonCase("json", errs.CodeRuntime, "check"),
+		[]goldenCase{{"one-pipe", false, []string{"check", "ci-security-scans"}, 0}})
 	runGoldens(t, f, cases, normaliseDurations)
 }
 
@@ -337,7 +284,7 @@ func TestWriteGolden(t *testing.T) {
 	add := func(prefix string, code int, json bool, args ...string) {
 		cases = append(cases, textCases(prefix, code, args...)...)
 		if json {
-			cases = append(cases, jsonCase(prefix+"-json", code, args...))
+			cases = append(cases, jsonCase(prefix+"-json", code, args...)...)
 		}
 	}
 	add("start", 0, true, "start", "2.0.0", "--type", "major", "--no-walk", "--summary", "New search engine")
