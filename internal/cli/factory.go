@@ -131,22 +131,22 @@ func (f *Factory) Store() (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return writerActor{Store: reader, f: f, cfg: cfg}, nil
+	return commandStore{Store: reader, f: f, cfg: cfg}, nil
 }
 
-// writerActor is the store a command sees. Reads take no lock and get the
+// commandStore is the store a command sees. Reads take no lock and get the
 // policy. A write resolves the actor, which the store records as the lock
 // holder (finding it may run `git config`, a process start that readers
 // such as status and gate need not pay for), signs the events it records,
 // and is noted for sync.auto and the webhooks.
-type writerActor struct {
+type commandStore struct {
 	store.Store
 	f   *Factory
 	cfg *config.Config
 }
 
 // writer is the store opened with the actor as the lock holder.
-func (s writerActor) writer() store.Store {
+func (s commandStore) writer() store.Store {
 	w, err := s.f.openStore(s.cfg, s.f.Actor())
 	if err != nil {
 		return s.Store // the reader opened with the same settings
@@ -154,7 +154,7 @@ func (s writerActor) writer() store.Store {
 	return w
 }
 
-func (s writerActor) Create(r *release.Release) error {
+func (s commandStore) Create(r *release.Release) error {
 	_, _ = s.f.signer() // before any lock; an error counts only if events are recorded
 	if err := s.f.signPending(r); err != nil {
 		return err
@@ -173,7 +173,7 @@ func (s writerActor) Create(r *release.Release) error {
 
 // Load gives the release the policy, which decides which status and
 // retarget events count.
-func (s writerActor) Load(id string) (*release.Release, error) {
+func (s commandStore) Load(id string) (*release.Release, error) {
 	r, err := s.Store.Load(id)
 	if err == nil {
 		r.SetPolicy(s.f.policy())
@@ -181,7 +181,7 @@ func (s writerActor) Load(id string) (*release.Release, error) {
 	return r, err
 }
 
-func (s writerActor) Update(id string, fn func(*release.Release) error) error {
+func (s commandStore) Update(id string, fn func(*release.Release) error) error {
 	_, _ = s.f.signer() // before the lock; an error counts only if events are recorded
 	var before int
 	var after *release.Release

@@ -88,7 +88,7 @@ func (t *trust) verifier() func(release.Event, time.Time) error {
 
 // signer finds the actor's signing key, once per command: it may run git
 // (user.signingkey), and writers look for it before they take a lock
-// (writerActor), so no lock is held while git runs.
+// (commandStore), so no lock is held while git runs.
 func (f *Factory) signer() (signing.Signer, error) {
 	f.signerOnce.Do(func() {
 		cfg, err := f.Config()
