@@ -209,6 +209,9 @@ func Load(o LoadOptions) (*Config, error) {
 	return cfg, nil
 }
 
+// boolKey reads a boolean from viper strictly: viper's GetBool turns a
+// value it cannot read ("ture") into false without a word, and a policy
+// switch must not fail open.
 func boolKey(v *viper.Viper, key string) (bool, error) {
 	s := v.GetString(key)
 	switch strings.ToLower(s) {

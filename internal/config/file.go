@@ -64,7 +64,10 @@ func (e *ParseError) ExitCode() int { return 2 }
 var topKeys = []string{"checklists", "state_dir", "notes_dir", "lock_timeout", "roles", "policy", "signing", "sync", "backend", "notify"}
 
 // Parse strictly decodes a config file: unknown keys, wrong types, aliases
-// and oversized input are errors naming file:line:column.
+// and oversized input are errors naming file:line:column. This is the one
+// place the file is read by hand, from the YAML node tree, because viper
+// neither refuses unknown keys nor keeps positions; Load hands viper the
+// result, and viper merges it with the environment and the flags.
 func Parse(name string, data []byte) (*File, error) {
 	pe := &ParseError{File: name}
 	if len(data) > MaxFileSize {
