@@ -141,7 +141,11 @@ func renderChecklist(rd ui.Renderer, cl *checklist.Checklist) error {
 		fmt.Fprintf(w, "\n%s\n", rd.Line(th.Heading(ui.Clean(p.Title))+"  "+th.Muted(p.ID)))
 		t := rd.Table()
 		for _, it := range p.Items {
-			t.Row(it.ID, ui.Clean(it.Title), roleNames(th, rd.RoleName, it.Roles), ui.Clean(itemNotes(it)))
+			roles := strings.Join(it.Roles, ",") // on a pipe, ids (SPEC §10)
+			if rd.TTY {
+				roles = roleNames(th, rd.RoleName, it.Roles)
+			}
+			t.Row(it.ID, ui.Clean(it.Title), roles, ui.Clean(itemNotes(it)))
 		}
 		if err := t.Render(w, "  "); err != nil {
 			return err

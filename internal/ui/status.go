@@ -280,14 +280,25 @@ func (r Renderer) Gate(g release.GateResult) error {
 			return err
 		}
 	}
+	// On a pipe a waiver is a row in the blockers' columns: item, phase,
+	// "waived", the role id that waived it, the reason.
+	waived := r.Table()
 	for _, it := range g.Items {
-		if it.State == release.StateWaived {
-			reason := ""
-			if len(it.Signoffs) > 0 {
-				reason = ": " + Clean(it.Signoffs[0].Reason)
-			}
-			fmt.Fprintln(r.W, r.Line(fmt.Sprintf("  %s %s waived%s", r.Theme.StateMark("waived"), Clean(it.ID), reason)))
+		if it.State != release.StateWaived {
+			continue
 		}
+		reason, role := "", ""
+		if len(it.Signoffs) > 0 {
+			reason, role = Clean(it.Signoffs[0].Reason), Clean(it.Signoffs[0].Role)
+		}
+		if !r.TTY {
+			waived.Row(Clean(it.ID), Clean(it.Phase), "waived", role, reason)
+			continue
+		}
+		if reason != "" {
+			reason = ": " + reason
+		}
+		fmt.Fprintln(r.W, r.Line(fmt.Sprintf("  %s %s waived%s", r.Theme.StateMark("waived"), Clean(it.ID), reason)))
 	}
-	return nil
+	return waived.Render(r.W, "")
 }
