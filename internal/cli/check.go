@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -214,8 +215,8 @@ func runOneCheck(ctx context.Context, io *iostreams.IOStreams, dir string, m rel
 	default:
 		fmt.Fprintf(io.ErrOut, "✗ check of %s failed (exit %d) in %s\n", it.ID, res.ExitCode, d)
 	}
-	if !res.Passed && res.OutputTail != "" {
-		fmt.Fprintf(io.ErrOut, "%s\n", res.OutputTail)
+	if tail := strings.TrimRight(res.OutputTail, "\n"); !res.Passed && tail != "" {
+		fmt.Fprintln(io.ErrOut, tail)
 	}
 	return res
 }
