@@ -331,3 +331,15 @@ func TestMigrateGolden(t *testing.T) {
 	runGoldens(t, f, []goldenCase{{"pipe", false, []string{"migrate"}, 0}, {"again-json", false, []string{"-o", "json", "migrate"}, 0}},
 		func(s string) string { return strings.ReplaceAll(s, f.Cwd, "$WORK") })
 }
+
+// TestImportGolden: what export wrote is imported into another project's
+// file store, then imported again, which adds nothing.
+func TestImportGolden(t *testing.T) {
+	fx := newGoldenFixture(t)
+	backup := filepath.Join(t.TempDir(), "backup")
+	mustRunArgs(t, fx.f, false, "export", "--all", backup)
+	other, _, _ := testFactory(t)
+	other.Now = fx.f.Now
+	normalise := func(s string) string { return strings.ReplaceAll(s, backup, "$BACKUP") }
+	runGoldens(t, other, slices.Concat(textCases("", 0, "import", backup), jsonCase("again-json", 0, "import", backup)), normalise)
+}
