@@ -3,14 +3,11 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/octorelease/octorelease/internal/iostreams"
 	"github.com/octorelease/octorelease/internal/notify"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/testhook"
 )
 
 const notifyChecklist = `name: tiny
@@ -40,47 +38,51 @@ phases:
         roles: [sre]
 `
 
-// hookServer records the payloads it is sent; fail makes it answer 500.
+// hookServer checks the payloads it is sent and keeps them; fail makes it
+// answer 500.
 type hookServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	payloads []notify.Payload
-	fail     bool
+	*testhook.Server
+	fail bool
 }
 
 func newHookServer(t *testing.T) *hookServer {
 	t.Helper()
 	hs := &hookServer{}
-	hs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		hs.mu.Lock()
-		defer hs.mu.Unlock()
+	hs.Server = testhook.New(t, func(_ int64, r testhook.Request) int {
 		if hs.fail {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
+			return http.StatusInternalServerError
 		}
 		var p notify.Payload
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Errorf("payload %s: %v", body, err)
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Errorf("payload %s: %v", r.Body, err)
 		}
-		if got, want := r.Header.Get(notify.SignatureHeader), notify.Sign("k3y", body); got != want {
+		if got, want := r.Header.Get(notify.SignatureHeader), notify.Sign("k3y", r.Body); got != want {
 			t.Errorf("signature %q, want %q", got, want)
 		}
-		hs.payloads = append(hs.payloads, p)
-	}))
-	t.Cleanup(hs.Close)
+		return http.StatusOK
+	})
 	return hs
+}
+
+// payloads are the payloads kept so far.
+func (hs *hookServer) payloads() []notify.Payload {
+	var out []notify.Payload
+	for _, r := range hs.Requests() {
+		var p notify.Payload
+		_ = json.Unmarshal(r.Body, &p) // a payload that does not decode failed the test when it came
+		out = append(out, p)
+	}
+	return out
 }
 
 // take returns and forgets what was received, as "event release" lines.
 func (hs *hookServer) take() []string {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
 	out := []string{}
-	for _, p := range hs.payloads {
+	for _, r := range hs.Take() {
+		var p notify.Payload
+		_ = json.Unmarshal(r.Body, &p) // as in payloads
 		out = append(out, p.Event+" "+p.Release.ID)
 	}
-	hs.payloads = nil
 	return out
 }
 
@@ -177,12 +179,11 @@ func TestNotifyPayloadFromCommand(t *testing.T) {
 	if code, stderr := runIn(t, dir, env, "revoke", "notes", "--role", "developer", "--reason", "typo", "--as", "bob"); code != 0 {
 		t.Fatalf("revoke: exit %d: %s", code, stderr)
 	}
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	if len(hs.payloads) != 2 { // start's waiting, then the revoke's
-		t.Fatalf("payloads %+v", hs.payloads)
+	payloads := hs.payloads()
+	if len(payloads) != 2 { // start's waiting, then the revoke's
+		t.Fatalf("payloads %+v", payloads)
 	}
-	got, _ := json.Marshal(hs.payloads[1])
+	got, _ := json.Marshal(payloads[1])
 	want := `{"schema":"octorelease.notification/v1","event":"waiting","at":"2026-11-25T10:00:00Z","actor":"bob",` +
 		`"release":{"id":"v1.0.0","version":"1.0.0","type":"tiny","status":"in-progress","commit":""},` +
 		`"roles":[{"id":"developer","name":"Developer","members":[],"items":[{"id":"notes","title":"Release notes","phase":"pre"}]}]}`
@@ -288,15 +289,7 @@ func TestNotifyOneComparisonPerCommand(t *testing.T) {
 
 // TestNotifyFormats: on filters, and a slack hook gets the escaped message.
 func TestNotifyFormats(t *testing.T) {
-	var mu sync.Mutex
-	var bodies []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		bodies = append(bodies, string(b))
-		mu.Unlock()
-	}))
-	defer srv.Close()
+	srv := testhook.New(t, nil)
 	dir := notifyProject(t, "  - url_env: SLACK\n    format: slack\n    on: [gate-blocked]\n")
 	env := map[string]string{"SLACK": srv.URL}
 	runIn(t, dir, env, "start", "1.0.0", "--type", "tiny", "--no-walk")
@@ -304,8 +297,7 @@ func TestNotifyFormats(t *testing.T) {
 	if code, stderr := runIn(t, dir, env, "gate"); code != errs.CodeGate || strings.Contains(stderr, "warning") {
 		t.Fatalf("gate: exit %d, %s", code, stderr)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	bodies := srv.Bodies()
 	if len(bodies) != 1 {
 		t.Fatalf("bodies %q", bodies)
 	}

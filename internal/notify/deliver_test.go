@@ -2,49 +2,29 @@ package notify
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/octorelease/octorelease/internal/testhook"
 )
 
 // fast is a Sender with the defaults' shape and test-sized times.
 var fast = Sender{AttemptTimeout: 200 * time.Millisecond, Backoff: 10 * time.Millisecond, Limit: 2 * time.Second}
 
-// receiver records what it is sent; status decides each answer (nil: 204).
-type receiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies [][]byte
-	heads  []http.Header
-	hits   atomic.Int64
-}
-
-func newReceiver(t *testing.T, status func(n int64) int) *receiver {
+// newReceiver records what it is sent; status decides each answer (nil: 204).
+func newReceiver(t *testing.T, status func(n int64) int) *testhook.Server {
 	t.Helper()
-	rc := &receiver{}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := rc.hits.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		rc.mu.Lock()
-		rc.bodies = append(rc.bodies, body)
-		rc.heads = append(rc.heads, r.Header.Clone())
-		rc.mu.Unlock()
-		code := http.StatusNoContent
-		if status != nil {
-			code = status(n)
+	return testhook.New(t, func(n int64, _ testhook.Request) int {
+		if status == nil {
+			return http.StatusNoContent
 		}
-		w.WriteHeader(code)
-	}))
-	t.Cleanup(rc.Close)
-	return rc
+		return status(n)
+	})
 }
 
 func samplePayloads() []Payload {
@@ -82,16 +62,17 @@ func TestSendDelivers(t *testing.T) {
 	if fails := fast.Send(context.Background(), hooks, ps); len(fails) != 0 {
 		t.Fatalf("failures: %v", fails)
 	}
-	if len(js.bodies) != 2 || len(slack.bodies) != 1 {
-		t.Fatalf("json hook got %d, slack hook %d; want 2 and 1", len(js.bodies), len(slack.bodies))
+	jsGot, slackGot := js.Requests(), slack.Requests()
+	if len(jsGot) != 2 || len(slackGot) != 1 {
+		t.Fatalf("json hook got %d, slack hook %d; want 2 and 1", len(jsGot), len(slackGot))
 	}
 	for i, p := range ps {
 		want, _ := Body(FormatJSON, p)
-		if string(js.bodies[i]) != string(want) {
-			t.Errorf("json body %d = %s, want %s", i, js.bodies[i], want)
+		if string(jsGot[i].Body) != string(want) {
+			t.Errorf("json body %d = %s, want %s", i, jsGot[i].Body, want)
 		}
-		h := js.heads[i]
-		if got := h.Get(SignatureHeader); got != Sign("s3cret", js.bodies[i]) || !strings.HasPrefix(got, "sha256=") || len(got) != 7+64 {
+		h := jsGot[i].Header
+		if got := h.Get(SignatureHeader); got != Sign("s3cret", jsGot[i].Body) || !strings.HasPrefix(got, "sha256=") || len(got) != 7+64 {
 			t.Errorf("signature %q does not verify", got)
 		}
 		if h.Get(EventHeader) != p.Event || h.Get("Content-Type") != "application/json" || h.Get("User-Agent") != "octorelease" {
@@ -99,8 +80,8 @@ func TestSendDelivers(t *testing.T) {
 		}
 	}
 	want, _ := Body(FormatSlack, ps[1])
-	if string(slack.bodies[0]) != string(want) || slack.heads[0].Get(SignatureHeader) != "" {
-		t.Errorf("slack body %s (signature %q), want %s unsigned", slack.bodies[0], slack.heads[0].Get(SignatureHeader), want)
+	if string(slackGot[0].Body) != string(want) || slackGot[0].Header.Get(SignatureHeader) != "" {
+		t.Errorf("slack body %s (signature %q), want %s unsigned", slackGot[0].Body, slackGot[0].Header.Get(SignatureHeader), want)
 	}
 }
 
@@ -124,7 +105,7 @@ func TestSendRetries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rc := newReceiver(t, tc.status)
 			fails := fast.Send(context.Background(), []Hook{{Name: "H", URL: rc.URL, Format: FormatJSON}}, samplePayloads())
-			if got := rc.hits.Load(); got != tc.hits {
+			if got := rc.Hits(); got != tc.hits {
 				t.Errorf("%d requests, want %d", got, tc.hits)
 			}
 			switch {
@@ -150,65 +131,14 @@ func TestSendRedirectNotFollowed(t *testing.T) {
 	if len(fails) != 1 || !strings.Contains(fails[0].Error(), "HTTP 302 Found: redirects are not followed") {
 		t.Errorf("failures %v", fails)
 	}
-	if n := elsewhere.hits.Load(); n != 0 {
+	if n := elsewhere.Hits(); n != 0 {
 		t.Errorf("the redirect was followed: %d requests", n)
 	}
 	noURL(t, fails, redirect.URL)
 }
 
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + "/hook"
-}
-
-// silentServer accepts connections and never answers; stop (also run
-// at cleanup) drops them.
-func silentServer(t *testing.T) (url string, stop func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			l.Close()
-			<-done
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range conns {
-				c.Close()
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return "http://" + l.Addr().String() + "/hook", stop
-}
-
 func TestSendRefused(t *testing.T) {
-	u := closedPort(t)
+	u := testhook.Refused(t) + "/hook"
 	fails := fast.Send(context.Background(), []Hook{{Name: "H", URL: u}}, samplePayloads())
 	if len(fails) != 1 || fails[0].Error() != "webhook H: phase-complete: connection refused (3 attempts) (2 events not sent)" {
 		t.Errorf("failures %v", fails)
@@ -247,9 +177,9 @@ func TestSendLimit(t *testing.T) {
 	baseline := runtime.NumGoroutine()
 	good := newReceiver(t, nil)
 	s := Sender{AttemptTimeout: 300 * time.Millisecond, Backoff: 50 * time.Millisecond, Limit: 500 * time.Millisecond}
-	hang1, stop1 := silentServer(t)
-	hang2, stop2 := silentServer(t)
-	hooks := []Hook{{Name: "HANG1", URL: hang1}, {Name: "GOOD", URL: good.URL}, {Name: "HANG2", URL: hang2}}
+	hang1, stop1 := testhook.Silent(t)
+	hang2, stop2 := testhook.Silent(t)
+	hooks := []Hook{{Name: "HANG1", URL: hang1 + "/hook"}, {Name: "GOOD", URL: good.URL}, {Name: "HANG2", URL: hang2 + "/hook"}}
 	start := time.Now()
 	fails := s.Send(context.Background(), hooks, samplePayloads())
 	if d := time.Since(start); d < s.Limit || d > s.Limit+500*time.Millisecond {
@@ -262,7 +192,7 @@ func TestSendLimit(t *testing.T) {
 	if len(fails) != 2 || fails[0].Error() != want[0] || fails[1].Error() != want[1] {
 		t.Errorf("failures %v\nwant %q", fails, want)
 	}
-	if n := good.hits.Load(); n != 2 {
+	if n := good.Hits(); n != 2 {
 		t.Errorf("the good hook got %d events, want 2", n)
 	}
 	// With the servers gone, so are all goroutines: Send left no request,
@@ -294,7 +224,7 @@ func TestSendNothingWanted(t *testing.T) {
 	if fails := fast.Send(context.Background(), []Hook{{Name: "H", URL: rc.URL, On: []string{GateBlocked}}}, samplePayloads()); len(fails) != 0 {
 		t.Errorf("failures %v", fails)
 	}
-	if rc.hits.Load() != 0 {
+	if rc.Hits() != 0 {
 		t.Error("sent an event the hook does not want")
 	}
 }

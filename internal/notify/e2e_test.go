@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,12 +11,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/octorelease/octorelease/internal/notify"
 	"github.com/octorelease/octorelease/internal/testbin"
+	"github.com/octorelease/octorelease/internal/testhook"
 )
 
 // The end-to-end tests run the real binary, built once from this module,
@@ -109,42 +107,31 @@ func (p *project) must(args ...string) {
 	}
 }
 
-// receiver verifies each request's signature and keeps its payload.
-type receiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	events []string // "event release"
-	bodies [][]byte
-}
-
-func newReceiver(t *testing.T, secret string) *receiver {
+// newReceiver checks each request's signature (when secret is set) and
+// payload, and keeps the requests whose signature holds.
+func newReceiver(t *testing.T, secret string) *testhook.Server {
 	t.Helper()
-	rc := &receiver{}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if secret != "" && r.Header.Get(notify.SignatureHeader) != notify.Sign(secret, body) {
-			t.Errorf("bad signature %q on %s", r.Header.Get(notify.SignatureHeader), body)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
+	return testhook.New(t, func(_ int64, r testhook.Request) int {
+		if secret != "" && r.Header.Get(notify.SignatureHeader) != notify.Sign(secret, r.Body) {
+			t.Errorf("bad signature %q on %s", r.Header.Get(notify.SignatureHeader), r.Body)
+			return http.StatusUnauthorized
 		}
 		var p notify.Payload
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Errorf("%s: %v", body, err)
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Errorf("%s: %v", r.Body, err)
 		}
-		rc.mu.Lock()
-		rc.events = append(rc.events, p.Event+" "+p.Release.ID)
-		rc.bodies = append(rc.bodies, body)
-		rc.mu.Unlock()
-	}))
-	t.Cleanup(rc.Close)
-	return rc
+		return http.StatusOK
+	})
 }
 
-func (rc *receiver) take() []string {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	out := append([]string{}, rc.events...)
-	rc.events = nil
+// take returns and forgets what rc kept, as "event release" lines.
+func take(rc *testhook.Server) []string {
+	out := []string{}
+	for _, r := range rc.Take() {
+		var p notify.Payload
+		_ = json.Unmarshal(r.Body, &p) // a body that does not decode failed the test when it came
+		out = append(out, p.Event+" "+p.Release.ID)
+	}
 	return out
 }
 
@@ -153,15 +140,7 @@ func (rc *receiver) take() []string {
 func TestBinaryNotifies(t *testing.T) {
 	t.Parallel()
 	js := newReceiver(t, "k3y")
-	var slackBodies []string
-	var mu sync.Mutex
-	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		slackBodies = append(slackBodies, string(b))
-		mu.Unlock()
-	}))
-	defer slack.Close()
+	slack := testhook.New(t, nil)
 	p := newProject(t, "  - url_env: OCTORELEASE_TEST_HOOK\n    secret_env: OCTORELEASE_TEST_SECRET\n"+
 		"  - url_env: OCTORELEASE_TEST_SLACK\n    format: slack\n    on: [gate-blocked]\n",
 		"OCTORELEASE_TEST_HOOK="+js.URL+"/hooks/SECRETPATH", "OCTORELEASE_TEST_SECRET=k3y", "OCTORELEASE_TEST_SLACK="+slack.URL)
@@ -188,13 +167,11 @@ func TestBinaryNotifies(t *testing.T) {
 		if strings.Contains(stderr, "warning") {
 			t.Errorf("%v: %s", s.args, stderr)
 		}
-		if got := js.take(); !reflect.DeepEqual(got, append([]string{}, s.want...)) {
+		if got := take(js); !reflect.DeepEqual(got, append([]string{}, s.want...)) {
 			t.Errorf("%v: sent %q, want %q", s.args, got, s.want)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(slackBodies) != 1 || !strings.Contains(slackBodies[0], "QA &lt;script&gt;&amp;: unsigned") {
+	if slackBodies := slack.Bodies(); len(slackBodies) != 1 || !strings.Contains(slackBodies[0], "QA &lt;script&gt;&amp;: unsigned") {
 		t.Errorf("slack bodies %q", slackBodies)
 	}
 }
@@ -239,13 +216,7 @@ func TestBinaryHook500(t *testing.T) {
 
 func TestBinaryHookRefused(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + l.Addr().String() + "/SECRETPATH"
-	l.Close()
-	failing(t, url, "octorelease: warning: webhook OCTORELEASE_TEST_HOOK: waiting: connection refused (3 attempts) (2 events not sent)", 5*time.Second)
+	failing(t, testhook.Refused(t)+"/SECRETPATH", "octorelease: warning: webhook OCTORELEASE_TEST_HOOK: waiting: connection refused (3 attempts) (2 events not sent)", 5*time.Second)
 }
 
 func TestBinaryHookRedirect(t *testing.T) {
@@ -255,7 +226,7 @@ func TestBinaryHookRedirect(t *testing.T) {
 	defer srv.Close()
 	failing(t, srv.URL+"/SECRETPATH", "octorelease: warning: webhook OCTORELEASE_TEST_HOOK: waiting: HTTP 307 Temporary Redirect: "+
 		"redirects are not followed; set the variable to the URL that answers (2 events not sent)", 5*time.Second)
-	if got := other.take(); len(got) != 0 {
+	if got := take(other); len(got) != 0 {
 		t.Errorf("the redirect was followed: %q", got)
 	}
 }
@@ -264,32 +235,9 @@ func TestBinaryHookRedirect(t *testing.T) {
 // costs the 10 s limit, not more; the command still succeeds.
 func TestBinaryHookNeverAnswers(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	failing(t, "http://"+l.Addr().String()+"/SECRETPATH", "octorelease: warning: webhook OCTORELEASE_TEST_HOOK: waiting: "+
+	url, stop := testhook.Silent(t)
+	defer stop()
+	failing(t, url+"/SECRETPATH", "octorelease: warning: webhook OCTORELEASE_TEST_HOOK: waiting: "+
 		"no answer within 5s; stopped at the 10s limit (2 events not sent)", notify.Limit+3*time.Second)
 }
 
@@ -313,7 +261,7 @@ func TestBinaryNotSent(t *testing.T) {
 		if code != 0 || strings.Contains(stderr, "warning") || strings.Contains(stderr, "webhook") {
 			t.Errorf("%s: exit %d\n%s", tc.name, code, stderr)
 		}
-		if got := rc.take(); len(got) != 0 {
+		if got := take(rc); len(got) != 0 {
 			t.Errorf("%s: sent %q", tc.name, got)
 		}
 	}

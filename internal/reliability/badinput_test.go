@@ -12,6 +12,7 @@ import (
 
 	"github.com/octorelease/octorelease/internal/checklist"
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // badCase is one malformed input run through the real binary.
@@ -342,19 +343,19 @@ func TestBadInput(t *testing.T) {
 			}
 			before := treeHash(t, w.stateDir())
 			r := w.runEnv(c.env, c.args...)
-			if r.code != c.code {
-				t.Errorf("exit %d, want %d: %s", r.code, c.code, r)
+			if r.Code != c.code {
+				t.Errorf("exit %d, want %d: %s", r.Code, c.code, r)
 			}
-			if err := checkErrorOutput(r.stderr, c.multi); err != nil {
+			if err := checkErrorOutput(r.Stderr, c.multi); err != nil {
 				t.Errorf("%v: %s", err, r)
 			}
 			// The message (the first line, or any line of a list of problems).
-			msg, _, _ := strings.Cut(r.stderr, "\n")
+			msg, _, _ := strings.Cut(r.Stderr, "\n")
 			if c.multi {
-				msg = r.stderr
+				msg = r.Stderr
 			}
 			if !regexp.MustCompile(c.msg).MatchString(msg) {
-				t.Errorf("message %q does not match %q", clip(msg, 600), c.msg)
+				t.Errorf("message %q does not match %q", testbin.Clip(msg, 600), c.msg)
 			}
 			if d := diffTrees(before, treeHash(t, w.stateDir())); d != nil {
 				t.Errorf("state folder changed: %v", d)

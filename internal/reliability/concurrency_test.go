@@ -1,11 +1,9 @@
 package reliability
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/store/storetest"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // TestConcurrentSigners starts many `octorelease sign` processes on one
@@ -59,7 +59,7 @@ func TestConcurrentSigners(t *testing.T) {
 		}
 	}
 	for _, f := range []func() error{
-		func() error { return loadUntil(w, stop, &loads, &versions) },
+		func() error { return storetest.LoadUntil(w.store(), releaseID, stop, &loads, &versions) },
 		func() error { return listUntil(w, stop, &listings) },
 		func() error { return statusUntil(w, stop, &statusReads) },
 		func() error { return gateUntil(w, stop, &gateReads) },
@@ -74,15 +74,15 @@ func TestConcurrentSigners(t *testing.T) {
 	}
 
 	start := time.Now()
-	cmds := make([]*proc, writers)
+	cmds := make([]*testbin.Proc, writers)
 	for i := range cmds {
 		cmds[i] = w.startProcess(nil, args[i]...)
 	}
 	var slowest time.Duration
 	for i, c := range cmds {
-		r := c.wait()
-		slowest = max(slowest, r.dur)
-		if r.code != 0 {
+		r := c.Wait()
+		slowest = max(slowest, r.Dur)
+		if r.Code != 0 {
 			t.Errorf("writer %d: %s", i, r)
 		}
 	}
@@ -114,10 +114,10 @@ func TestConcurrentSigners(t *testing.T) {
 		t.Errorf("%d events (%d sign-offs) in %d event files; want %d events, %d sign-offs",
 			len(r.Events), signs, files, 1+writers, writers)
 	}
-	if a := w.run("audit", "verify"); a.code != 0 {
+	if a := w.run("audit", "verify"); a.Code != 0 {
 		t.Errorf("audit verify: %s", a)
 	}
-	if g := w.run("gate"); g.code != 0 {
+	if g := w.run("gate"); g.Code != 0 {
 		t.Errorf("gate after every item was signed: %s", g)
 	}
 	if tmp := w.tempFiles(); tmp != nil {
@@ -141,31 +141,6 @@ func TestConcurrentSigners(t *testing.T) {
 	figure(t, "lock-free direct loads during the run, all whole / event listings", fmt.Sprintf("%d / %d", loads.Load(), listings.Load()))
 	figure(t, "intermediate versions the direct loads saw", fmt.Sprintf("%d of %d", seen, writers-1))
 	figure(t, "lock-free status -o json / gate -o json processes, all whole", fmt.Sprintf("%d / %d", statusReads.Load(), gateReads.Load()))
-}
-
-// loadUntil loads the release in a loop as a reader that takes no lock
-// does: through the store, every event file decoded strictly and the DAG
-// assembled. Every load must succeed, and the event count never goes back.
-func loadUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64, versions *sync.Map) error {
-	s := w.store()
-	last := 0
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return nil
-		default:
-		}
-		r, err := s.Load(releaseID)
-		if err != nil {
-			return fmt.Errorf("direct load %d: %v", i, err)
-		}
-		if len(r.Events) < last {
-			return fmt.Errorf("direct load %d: went back from %d events to %d", i, last, len(r.Events))
-		}
-		last = len(r.Events)
-		versions.Store(last, true)
-		n.Add(1)
-	}
 }
 
 // listUntil is a fast lock-free reader: it lists the events folder in a
@@ -275,8 +250,8 @@ func statusUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 			return nil
 		default:
 		}
-		r := w.startProcess(nil, "status", "-o", "json").wait()
-		if r.code != 0 {
+		r := w.startProcess(nil, "status", "-o", "json").Wait()
+		if r.Code != 0 {
 			return fmt.Errorf("status read %d: %s", n.Load(), r)
 		}
 		var v struct {
@@ -286,7 +261,7 @@ func statusUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 				} `json:"items"`
 			} `json:"phases"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
 			return fmt.Errorf("status read %d: %v", n.Load(), err)
 		}
 		count := 0
@@ -314,12 +289,12 @@ func gateUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 			return nil
 		default:
 		}
-		r := w.startProcess(nil, "gate", "-o", "json").wait()
+		r := w.startProcess(nil, "gate", "-o", "json").Wait()
 		var v struct {
 			Passed   bool              `json:"passed"`
 			Blockers []json.RawMessage `json:"blockers"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || (r.code != 0 && r.code != 3) || v.Passed != (r.code == 0) {
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil || (r.Code != 0 && r.Code != 3) || v.Passed != (r.Code == 0) {
 			return fmt.Errorf("gate read %d (%v): %s", n.Load(), err, r)
 		}
 		if last >= 0 && len(v.Blockers) > last {
@@ -330,32 +305,12 @@ func gateUntil(w *workdir, stop <-chan struct{}, n *atomic.Int64) error {
 	}
 }
 
-// proc is a started octorelease process.
-type proc struct {
-	cmd   *exec.Cmd
-	args  []string
-	out   *bytes.Buffer
-	errb  *bytes.Buffer
-	start time.Time
-}
-
 // startProcess starts octorelease without waiting for it. Safe to call from
 // several goroutines.
-func (w *workdir) startProcess(extraEnv []string, args ...string) *proc {
-	cmd := w.command(extraEnv, args...)
-	p := &proc{cmd: cmd, args: args, out: new(bytes.Buffer), errb: new(bytes.Buffer)}
-	cmd.Stdout, cmd.Stderr = p.out, p.errb
-	p.start = time.Now()
-	if err := cmd.Start(); err != nil {
+func (w *workdir) startProcess(extraEnv []string, args ...string) *testbin.Proc {
+	p, err := testbin.Start(w.command(extraEnv, args...))
+	if err != nil {
 		panic(fmt.Sprintf("start octorelease: %v", err)) // fork failing is not a test result
 	}
 	return p
-}
-
-func (p *proc) wait() result {
-	err := p.cmd.Wait()
-	r := result{args: p.args, stdout: p.out.String(), stderr: p.errb.String(), dur: time.Since(p.start)}
-	r.code, r.signaled = waitStatus(err)
-	r.pid = p.cmd.Process.Pid
-	return r
 }

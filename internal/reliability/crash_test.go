@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/testbin"
 )
 
 // TestKilledSigners kills `octorelease sign` processes with SIGKILL at
@@ -44,7 +45,7 @@ func TestKilledSigners(t *testing.T) {
 	env := []string{"OCTORELEASE_TEST_WRITE_DELAY=" + delay}
 	next := 0
 	itemsOf := map[string][]string{} // actor -> the items it signs, in order
-	sign := func(actor string, n int, timeout string) *proc {
+	sign := func(actor string, n int, timeout string) *testbin.Proc {
 		for range n {
 			itemsOf[actor] = append(itemsOf[actor], itemID(next))
 			next++
@@ -56,16 +57,16 @@ func TestKilledSigners(t *testing.T) {
 	// Aim the kills: the whole life of a three-item writer, unhindered.
 	var life time.Duration
 	for i := range 3 {
-		r := sign(fmt.Sprint("calibrate-", i), 3, "10s").wait()
-		if r.code != 0 {
+		r := sign(fmt.Sprint("calibrate-", i), 3, "10s").Wait()
+		if r.Code != 0 {
 			t.Fatalf("calibration: %s", r)
 		}
-		life = max(life, r.dur)
+		life = max(life, r.Dur)
 	}
 	window := life * 3 / 2
 	succeeded := []string{"calibrate-0", "calibrate-1", "calibrate-2"}
 
-	plantedTempIgnoredAndSwept(t, w, func() result { return sign("sweeper", 1, "10s").wait() })
+	plantedTempIgnoredAndSwept(t, w, func() result { return sign("sweeper", 1, "10s").Wait() })
 	succeeded = append(succeeded, "sweeper")
 
 	var (
@@ -95,17 +96,17 @@ func TestKilledSigners(t *testing.T) {
 		// the kill, so what the victim left can be seen on its own.
 		racing := rounds%2 == 0
 		victim := sign(victimActor, n, "30s")
-		var bystander *proc
+		var bystander *testbin.Proc
 		if racing {
 			bystander = sign(byActor, 1, "30s")
 		}
 		time.Sleep(rand.N(window))
-		_ = victim.cmd.Process.Kill()
-		vr := victim.wait()
+		_ = victim.Cmd.Process.Kill()
+		vr := victim.Wait()
 		if !racing {
-			if vr.signaled {
+			if vr.Signaled {
 				isolated++
-				if b, _ := os.ReadFile(w.lockFile()); strings.Contains(string(b), fmt.Sprintf(`"pid":%d,`, vr.pid)) {
+				if b, _ := os.ReadFile(w.lockFile()); strings.Contains(string(b), fmt.Sprintf(`"pid":%d,`, vr.Pid)) {
 					heldLock++
 				}
 				if len(w.tempFiles()) > 0 {
@@ -116,22 +117,22 @@ func TestKilledSigners(t *testing.T) {
 			}
 			bystander = sign(byActor, 1, "30s")
 		}
-		br := bystander.wait()
-		slowestBystander = max(slowestBystander, br.dur)
+		br := bystander.Wait()
+		slowestBystander = max(slowestBystander, br.Dur)
 
 		switch {
-		case vr.signaled:
+		case vr.Signaled:
 			killed++
 			victims = append(victims, victimActor)
 			killedCouldWrite += n
-		case vr.code == 0:
+		case vr.Code == 0:
 			missed++
 			succeeded = append(succeeded, victimActor)
 			succeededEvents += n
 		default:
 			t.Fatalf("round %d: victim failed before the kill: %s", rounds, vr)
 		}
-		if br.code != 0 {
+		if br.Code != 0 {
 			t.Fatalf("round %d: the writer next to a killed one failed (stale lock?): %s", rounds, br)
 		}
 		succeeded = append(succeeded, byActor)
@@ -167,7 +168,7 @@ func TestKilledSigners(t *testing.T) {
 				}
 			}
 			killedEventsFound += done
-			if actor == victimActor && vr.signaled {
+			if actor == victimActor && vr.Signaled {
 				landed += done
 				if done > 0 && done < len(items) {
 					partial++
@@ -187,7 +188,7 @@ func TestKilledSigners(t *testing.T) {
 		}
 		prevTemps = w.tempFiles()
 		if rounds%25 == 0 {
-			if a := w.run("audit", "verify"); a.code != 0 {
+			if a := w.run("audit", "verify"); a.Code != 0 {
 				t.Fatalf("round %d: %s", rounds, a)
 			}
 		}
@@ -199,7 +200,7 @@ func TestKilledSigners(t *testing.T) {
 	// No stale lock: the next writer gets in at once, sweeps every temp
 	// file and leaves the lock file without a holder line.
 	final := w.runEnv(env, "sign", itemID(next), "--role", "qa", "--as", "final", "--lock-timeout", "1s")
-	if final.code != 0 {
+	if final.Code != 0 {
 		t.Fatalf("writer after the kills: %s", final)
 	}
 	if tmp := w.tempFiles(); tmp != nil {
@@ -208,7 +209,7 @@ func TestKilledSigners(t *testing.T) {
 	if b, err := os.ReadFile(w.lockFile()); err != nil || len(b) != 0 {
 		t.Errorf("lock file after the last writer: %q, %v; want it empty and present", b, err)
 	}
-	if a := w.run("audit", "verify"); a.code != 0 || !strings.Contains(a.stdout, "intact") {
+	if a := w.run("audit", "verify"); a.Code != 0 || !strings.Contains(a.Stdout, "intact") {
 		t.Errorf("audit verify: %s", a)
 	}
 	figure(t, "writers killed with SIGKILL (all survived)", killed)
@@ -235,7 +236,7 @@ func readersIgnoreTemps(t *testing.T, w *workdir, when string) {
 		{[]string{"log"}, []int{0}},
 		{[]string{"audit", "verify"}, []int{0}},
 	} {
-		if r := w.run(c.args...); !slices.Contains(c.codes, r.code) {
+		if r := w.run(c.args...); !slices.Contains(c.codes, r.Code) {
 			t.Fatalf("%s, beside temp files %v: %s", when, w.tempFiles(), r)
 		}
 	}
@@ -258,7 +259,7 @@ func plantedTempIgnoredAndSwept(t *testing.T, w *workdir, sign func() result) {
 	w.write(strings.TrimPrefix(w.lockFile(), w.dir+string(filepath.Separator)),
 		`{"actor":"killed","host":"elsewhere","pid":999999999,"since":"2026-01-01T00:00:00Z"}`+"\n")
 	readersIgnoreTemps(t, w, "planted temp file")
-	if r := sign(); r.code != 0 {
+	if r := sign(); r.Code != 0 {
 		t.Fatalf("writer after a planted temp file: %s", r)
 	}
 	if _, err := os.Lstat(tmp); err == nil {

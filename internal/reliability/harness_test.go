@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,9 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
@@ -154,26 +151,7 @@ func (w *workdir) start() {
 }
 
 // result is one finished octorelease process.
-type result struct {
-	args           []string
-	code           int
-	signaled       bool
-	pid            int
-	stdout, stderr string
-	dur            time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("octorelease %s: exit %d after %v\nstdout: %s\nstderr: %s",
-		clip(strings.Join(r.args, " "), 200), r.code, r.dur.Round(time.Millisecond), clip(r.stdout, 2000), clip(r.stderr, 2000))
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + fmt.Sprintf("...(%d bytes)", len(s))
-}
+type result = testbin.Result
 
 // command prepares an octorelease process in the workdir.
 func (w *workdir) command(extraEnv []string, args ...string) *exec.Cmd {
@@ -187,38 +165,16 @@ func (w *workdir) run(args ...string) result { return w.runEnv(nil, args...) }
 
 func (w *workdir) runEnv(extraEnv []string, args ...string) result {
 	w.t.Helper()
-	cmd := w.command(extraEnv, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	r := result{args: args, stdout: out.String(), stderr: errb.String(), dur: time.Since(start)}
-	r.code, r.signaled = waitStatus(err)
-	if r.code == -2 {
-		w.t.Fatalf("run octorelease: %v", err)
+	r := testbin.Run(w.command(extraEnv, args...))
+	if r.Code == -2 {
+		w.t.Fatalf("run octorelease: %v", r.Err)
 	}
 	return r
 }
 
-// waitStatus turns cmd.Wait's error into an exit code, or -1 and signaled;
-// -2 when the process could not be run at all.
-func waitStatus(err error) (code int, signaled bool) {
-	if err == nil {
-		return 0, false
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return -2, false
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -1, true
-	}
-	return ee.ExitCode(), false
-}
-
 func (w *workdir) must(r result) result {
 	w.t.Helper()
-	if r.code != 0 {
+	if r.Code != 0 {
 		w.t.Fatalf("want exit 0: %s", r)
 	}
 	return r
@@ -265,17 +221,6 @@ func (w *workdir) eventFiles() []string {
 		}
 	}
 	return names
-}
-
-// signers maps item to the actors who signed it, from the event log.
-func signers(r *release.Release) map[string][]string {
-	m := map[string][]string{}
-	for _, e := range r.Events {
-		if e.Kind == release.EventSign {
-			m[e.Item] = append(m[e.Item], e.Actor)
-		}
-	}
-	return m
 }
 
 // tempFiles lists the writers' temp files (and temp folders of a `start`)
@@ -384,7 +329,7 @@ func checkErrorOutput(stderr string, multi bool) error {
 		case strings.HasPrefix(l, "hint: ") && msgs > 0 && hints == 0:
 			hints++
 		default:
-			return fmt.Errorf("line %d is neither `octorelease: ...` nor one final `hint: ...`: %q", i+1, clip(l, 200))
+			return fmt.Errorf("line %d is neither `octorelease: ...` nor one final `hint: ...`: %q", i+1, testbin.Clip(l, 200))
 		}
 	}
 	if msgs != 1 && !multi {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/octorelease/octorelease/internal/store/storetest"
 )
 
 // TestLockContention holds a release's lock from another process: a real
@@ -26,10 +28,10 @@ func TestLockContention(t *testing.T) {
 
 	holder := w.startProcess([]string{"OCTORELEASE_TEST_WRITE_DELAY=1h"},
 		"sign", "s-000", "--role", "qa", "--as", "holder@example.com")
-	defer func() { _ = holder.cmd.Process.Kill(); holder.wait() }()
+	defer func() { _ = holder.Cmd.Process.Kill(); holder.Wait() }()
 	// The holder has the lock once its holder line is in the lock file; the
 	// write delay then parks it before its event file.
-	pidField := fmt.Sprintf(`"pid":%d,`, holder.cmd.Process.Pid)
+	pidField := fmt.Sprintf(`"pid":%d,`, holder.Cmd.Process.Pid)
 	deadline := time.Now().Add(30 * time.Second)
 	for b, _ := os.ReadFile(w.lockFile()); !strings.Contains(string(b), pidField); b, _ = os.ReadFile(w.lockFile()) {
 		if time.Now().After(deadline) {
@@ -41,7 +43,7 @@ func TestLockContention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := holder.cmd.Process.Pid
+	pid := holder.Cmd.Process.Pid
 	named := regexp.MustCompile(`^octorelease: release v1\.0\.0 is locked by holder@example\.com on ` +
 		regexp.QuoteMeta(host) + fmt.Sprintf(` \(pid %d\) since (\S+)$`, pid))
 
@@ -64,27 +66,27 @@ func TestLockContention(t *testing.T) {
 			r := w.runEnv(c.env, c.args...)
 			// (Waiving a required item would be refused by policy, but
 			// policy is decided on the current state, under the lock.)
-			if r.code != 1 {
-				t.Errorf("exit %d, want 1: %s", r.code, r)
+			if r.Code != 1 {
+				t.Errorf("exit %d, want 1: %s", r.Code, r)
 			}
-			if r.code == 1 {
-				if r.dur < c.timeout {
-					t.Errorf("gave up after %v, before the %v lock timeout", r.dur, c.timeout)
+			if r.Code == 1 {
+				if r.Dur < c.timeout {
+					t.Errorf("gave up after %v, before the %v lock timeout", r.Dur, c.timeout)
 				}
-				first, rest, _ := strings.Cut(r.stderr, "\n")
+				first, rest, _ := strings.Cut(r.Stderr, "\n")
 				m := named.FindStringSubmatch(first)
 				if m == nil {
-					t.Errorf("stderr does not name the holder as %s: %q", named, r.stderr)
+					t.Errorf("stderr does not name the holder as %s: %q", named, r.Stderr)
 				} else if since, err := time.Parse(time.RFC3339, m[1]); err != nil || time.Since(since) > time.Minute || time.Since(since) < 0 {
 					t.Errorf("since %q: not a recent RFC 3339 time (%v)", m[1], err)
 				}
 				if rest != "" && !regexp.MustCompile(`^hint: [^\n]*\n$`).MatchString(rest) {
 					t.Errorf("more than one hint line after the message: %q", rest)
 				}
-				waits = append(waits, fmt.Sprintf("%v→%v", c.timeout, r.dur.Round(time.Millisecond)))
+				waits = append(waits, fmt.Sprintf("%v→%v", c.timeout, r.Dur.Round(time.Millisecond)))
 			}
-			if r.dur > c.timeout+5*time.Second {
-				t.Errorf("waited %v for a %v lock timeout", r.dur, c.timeout)
+			if r.Dur > c.timeout+5*time.Second {
+				t.Errorf("waited %v for a %v lock timeout", r.Dur, c.timeout)
 			}
 		})
 	}
@@ -108,13 +110,13 @@ func TestLockContention(t *testing.T) {
 		{[]string{"audit", "verify"}, 0},
 	} {
 		r := w.runEnv([]string{"OCTORELEASE_LOCK_TIMEOUT=1m"}, c.args...)
-		if r.code != c.code {
-			t.Errorf("exit %d, want %d while the lock is held: %s", r.code, c.code, r)
+		if r.Code != c.code {
+			t.Errorf("exit %d, want %d while the lock is held: %s", r.Code, c.code, r)
 		}
-		if r.dur > 5*time.Second {
-			t.Errorf("%s took %v while the lock was held: readers must not wait", strings.Join(c.args, " "), r.dur)
+		if r.Dur > 5*time.Second {
+			t.Errorf("%s took %v while the lock was held: readers must not wait", strings.Join(c.args, " "), r.Dur)
 		}
-		slowest = max(slowest, r.dur)
+		slowest = max(slowest, r.Dur)
 	}
 	figure(t, "slowest reader (status, gate, log, list, next, audit) while the lock was held", slowest.Round(time.Millisecond))
 	if _, now := w.load(); diffTrees(before, now) != nil {
@@ -124,12 +126,12 @@ func TestLockContention(t *testing.T) {
 	// Kill the holder mid-write: the lock dies with it, the next writer gets
 	// in at once (the dead holder's line tells it to sweep temp files first)
 	// and leaves the lock file empty; the holder's sign-off never landed.
-	if err := holder.cmd.Process.Kill(); err != nil {
+	if err := holder.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	holder.wait()
+	holder.Wait()
 	r := w.run("sign", "s-001", "--role", "qa", "--lock-timeout", "2s")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("after the holder died: %s", r)
 	}
 	if tmp := w.tempFiles(); tmp != nil {
@@ -139,9 +141,9 @@ func TestLockContention(t *testing.T) {
 		t.Errorf("lock file after the next writer: %q, %v; want it empty", b, err)
 	}
 	rel, _ := w.load()
-	got := signers(rel)
+	got := storetest.Signers(rel)
 	if got["s-000"] != nil || len(got["s-001"]) != 1 || len(w.eventFiles()) != len(beforeEvents)+1 {
 		t.Errorf("sign-offs after the kill: %v in %d event files (%d before)", got, len(w.eventFiles()), len(beforeEvents))
 	}
-	figure(t, "writer after the holder was killed got in after", r.dur.Round(time.Millisecond))
+	figure(t, "writer after the holder was killed got in after", r.Dur.Round(time.Millisecond))
 }

@@ -46,7 +46,7 @@ func TestTamperEvidence(t *testing.T) {
 	// signed item's passes.
 	gates := [][]string{{"gate"}, {"gate", "--item", "s-001"}}
 	for _, g := range gates {
-		if r := w.run(g...); r.code != 3 {
+		if r := w.run(g...); r.Code != 3 {
 			t.Fatalf("before tampering, want exit 3: %s", r)
 		}
 	}
@@ -218,11 +218,11 @@ func TestTamperEvidence(t *testing.T) {
 		if err := os.WriteFile(path, buf, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if r := w.run("audit", "verify", "-r", releaseID); r.code != 1 || checkErrorOutput(r.stderr, false) != nil {
+		if r := w.run("audit", "verify", "-r", releaseID); r.Code != 1 || checkErrorOutput(r.Stderr, false) != nil {
 			t.Errorf("audit verify of %s: %s", describe(f), r)
 		}
 		g := gates[rng.IntN(len(gates))]
-		if r := w.run(g...); (r.code != 1 && r.code != 2 && r.code != 3) || checkErrorOutput(r.stderr, false) != nil {
+		if r := w.run(g...); (r.Code != 1 && r.Code != 2 && r.Code != 3) || checkErrorOutput(r.Stderr, false) != nil {
 			t.Errorf("%s after %s: %s", strings.Join(g, " "), describe(f), r)
 		}
 		if err := os.WriteFile(path, sf.data, 0o644); err != nil {

@@ -31,7 +31,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 	stop := make(chan struct{})
 	var reads atomic.Int64
 	readErr := make(chan error, 1)
-	go func() { readErr <- readUntil(s, stop, &reads) }()
+	go func() { readErr <- storetest.LoadUntil(s, id, stop, &reads, nil) }()
 
 	cmds := make([]*exec.Cmd, writers)
 	stderr := make([]bytes.Buffer, writers)
@@ -66,28 +66,6 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 		t.Errorf("temp files left: %v", tmp)
 	}
 	t.Logf("%d writers, %d lock-free reads, all whole", writers, reads.Load())
-}
-
-// readUntil loads the release in a loop without a lock; every read must
-// assemble and the number of events must never go back.
-func readUntil(s *store.FileStore, stop <-chan struct{}, reads *atomic.Int64) error {
-	last := 0
-	for {
-		select {
-		case <-stop:
-			return nil
-		default:
-		}
-		r, err := s.Load(id)
-		if err != nil {
-			return fmt.Errorf("reader: %w", err)
-		}
-		if len(r.Events) < last {
-			return fmt.Errorf("reader: events went back from %d to %d", last, len(r.Events))
-		}
-		last = len(r.Events)
-		reads.Add(1)
-	}
 }
 
 // TestKilledWriters SIGKILLs writer processes at random moments (build with

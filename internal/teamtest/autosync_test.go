@@ -34,7 +34,7 @@ func TestSyncAuto(t *testing.T) {
 	// The release manager's next write pulls it in on the way.
 	rm.ok("sign", "rollback-plan", "-r", "v1.4.0", "--as", "sre@example.com")
 	_, st := rm.status("v1.4.0")
-	if it := st.item(t, "acceptance-criteria"); it.State != "done" {
+	if it := st.Item(t, "acceptance-criteria"); it.State != "done" {
 		t.Errorf("after rm's auto-synced write, acceptance-criteria is %s on rm's clone", it.State)
 	}
 }

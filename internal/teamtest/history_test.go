@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 // eventFiles lists the event files of release id in the clone, sorted.
@@ -52,10 +54,10 @@ func TestAuditSince(t *testing.T) {
 	since := func(code int, what, name string) {
 		t.Helper()
 		r := a.want(code, "audit", "verify", "--all", "--since", base)
-		if name != "" && !strings.Contains(r.stdout+r.stderr, name) {
+		if name != "" && !strings.Contains(r.Stdout+r.Stderr, name) {
 			t.Errorf("%s: audit verify --since does not name %s:\n%s", what, name, r)
 		}
-		t.Logf("%s: audit verify --all --since base exits %d", what, r.code)
+		t.Logf("%s: audit verify --all --since base exits %d", what, r.Code)
 	}
 	var signFile, headFile string
 	for _, n := range a.eventFiles("v1.4.0") {
@@ -102,7 +104,7 @@ func TestAuditSince(t *testing.T) {
 	a.mustGit("rm", "-q", filepath.Join(".octorelease", "v1.4.0", "events", headFile))
 	a.mustGit("commit", "-q", "-m", "delete an event")
 	plain := a.run("audit", "verify", "--all")
-	t.Logf("deleted newest event: audit verify --all without --since exits %d", plain.code)
+	t.Logf("deleted newest event: audit verify --all without --since exits %d", plain.Code)
 	since(1, "deleted event", headFile)
 	reset()
 
@@ -157,16 +159,16 @@ func TestMigrateFixture(t *testing.T) {
 	a.ok("status", "-r", "v1.3.0", "-o", "json")
 	statusBefore := map[string]string{}
 	for _, id := range []string{"v1.2.0", "v1.3.0", "v1.3.0-incident-1", "v1.4.0"} {
-		statusBefore[id] = a.ok("status", "-r", id, "-o", "json").stdout
+		statusBefore[id] = a.ok("status", "-r", id, "-o", "json").Stdout
 	}
-	beforeText := a.ok("list", "--all").stdout
-	before := decode[[]listRow](t, a.ok("list", "--all", "-o", "json"))
+	beforeText := a.ok("list", "--all").Stdout
+	before := testdoc.Decode[[]listRow](t, a.ok("list", "--all", "-o", "json"))
 	if len(before) != 4 {
 		t.Fatalf("list --all before migrating: %d releases, want 4:\n%s", len(before), beforeText)
 	}
 	snap := snapshot(t, state, nil)
 	r := a.want(2, "sign", "qa-signoff", "--role", "qa", "-r", "v1.4.0", "--as", "qa@example.com")
-	if !strings.Contains(r.stderr, "migrate") {
+	if !strings.Contains(r.Stderr, "migrate") {
 		t.Errorf("a write to a format-1 release does not say to migrate:\n%s", r)
 	}
 	if d := diffSnapshots(snap, snapshot(t, state, nil)); len(d) > 0 {
@@ -175,11 +177,11 @@ func TestMigrateFixture(t *testing.T) {
 
 	a.ok("migrate")
 	a.ok("audit", "verify", "--all")
-	after := decode[[]listRow](t, a.ok("list", "--all", "-o", "json"))
+	after := testdoc.Decode[[]listRow](t, a.ok("list", "--all", "-o", "json"))
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("list --all changed in the migration:\nbefore %+v\nafter  %+v", before, after)
 	}
-	if got := a.ok("list", "--all").stdout; got != beforeText {
+	if got := a.ok("list", "--all").Stdout; got != beforeText {
 		t.Errorf("list --all text changed in the migration:\nbefore:\n%s\nafter:\n%s", beforeText, got)
 	}
 
@@ -194,7 +196,7 @@ func TestMigrateFixture(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		id := fx.Release.ID
-		if got := a.ok("status", "-r", id, "-o", "json").stdout; got != statusBefore[id] {
+		if got := a.ok("status", "-r", id, "-o", "json").Stdout; got != statusBefore[id] {
 			t.Errorf("%s: status -o json changed in the migration:\nbefore:\n%s\nafter:\n%s", id, statusBefore[id], got)
 		}
 		var hdr struct {
@@ -207,7 +209,7 @@ func TestMigrateFixture(t *testing.T) {
 		} else if last := fx.Events[len(fx.Events)-1]["hash"]; hdr.Migrated.FinalHash != last {
 			t.Errorf("%s: migrated header records final hash %q, the format-1 chain ends at %v", id, hdr.Migrated.FinalHash, last)
 		}
-		logged := decode[[]map[string]any](t, a.ok("log", "-r", id, "-o", "json"))
+		logged := testdoc.Decode[[]map[string]any](t, a.ok("log", "-r", id, "-o", "json"))
 		if len(logged) != len(fx.Events) {
 			t.Errorf("%s: log has %d events, the format-1 file %d", id, len(logged), len(fx.Events))
 			continue
@@ -232,7 +234,7 @@ func TestMigrateFixture(t *testing.T) {
 	a.push()
 	fresh := tm.clone("fresh", "ci@example.com", merge)
 	fresh.ok("audit", "verify", "--all")
-	if got := decode[[]listRow](t, fresh.ok("list", "--all", "-o", "json")); len(got) != 4 {
+	if got := testdoc.Decode[[]listRow](t, fresh.ok("list", "--all", "-o", "json")); len(got) != 4 {
 		t.Errorf("fresh clone after migrating: list --all shows %d releases, want 4", len(got))
 	}
 	if _, err := os.Lstat(filepath.Join(fresh.dir, ".octorelease", "v1.4.0.json")); err == nil {

@@ -1,10 +1,7 @@
 package teamtest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/testbin"
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 // octoBin is the octorelease binary TestMain builds from this module.
@@ -194,25 +192,14 @@ func (c *clone) branch() string {
 }
 
 // result is one run of octorelease.
-type result struct {
-	args   []string
-	stdout string
-	stderr string
-	code   int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("octorelease %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
-}
+type result = testbin.Result
 
 // command is octorelease args in the clone, not started.
-func (c *clone) command(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (c *clone) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, octoBin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.tm.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	return cmd, &stdout, &stderr
+	return cmd
 }
 
 // run runs octorelease in the clone and returns what it printed and its
@@ -221,32 +208,19 @@ func (c *clone) run(args ...string) result {
 	c.tm.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd, stdout, stderr := c.command(ctx, args...)
-	err := cmd.Run()
-	res := result{args: args, stdout: stdout.String(), stderr: stderr.String(), code: exitCode(err)}
-	if res.code < 0 {
-		c.tm.t.Fatalf("%s: octorelease %s: %v", c.name, strings.Join(args, " "), err)
+	res := testbin.Run(c.command(ctx, args...))
+	if res.Code < 0 {
+		c.tm.t.Fatalf("%s: octorelease %s: %v", c.name, strings.Join(args, " "), res.Err)
 	}
 	checkNoPanic(c.tm.t, c.name, res)
 	return res
 }
 
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee) && ee.ExitCode() >= 0:
-		return ee.ExitCode()
-	}
-	return -1
-}
-
 func checkNoPanic(t *testing.T, who string, r result) {
 	t.Helper()
 	for _, s := range []string{"panic:", "goroutine ", "runtime error"} {
-		if strings.Contains(r.stderr, s) || strings.Contains(r.stdout, s) {
-			t.Errorf("%s: octorelease %s printed %q:\n%s", who, strings.Join(r.args, " "), s, r)
+		if strings.Contains(r.Stderr, s) || strings.Contains(r.Stdout, s) {
+			t.Errorf("%s: octorelease %s printed %q:\n%s", who, strings.Join(r.Args, " "), s, r)
 		}
 	}
 }
@@ -255,7 +229,7 @@ func checkNoPanic(t *testing.T, who string, r result) {
 func (c *clone) ok(args ...string) result {
 	c.tm.t.Helper()
 	r := c.run(args...)
-	if r.code != 0 {
+	if r.Code != 0 {
 		c.tm.t.Fatalf("%s: %s", c.name, r)
 	}
 	return r
@@ -265,7 +239,7 @@ func (c *clone) ok(args ...string) result {
 func (c *clone) want(code int, args ...string) result {
 	c.tm.t.Helper()
 	r := c.run(args...)
-	if r.code != code {
+	if r.Code != code {
 		c.tm.t.Fatalf("%s: want exit %d: %s", c.name, code, r)
 	}
 	return r
@@ -351,94 +325,31 @@ func rejected(out string) bool {
 	return false
 }
 
-// Documents printed by `status -o json` and `gate -o json` (SPEC §8), the
-// fields the tests read.
-type statusDoc struct {
-	Release struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-	} `json:"release"`
-	Complete bool `json:"complete"`
-	Phases   []struct {
-		ID    string    `json:"id"`
-		Items []itemDoc `json:"items"`
-	} `json:"phases"`
-}
-
-type itemDoc struct {
-	ID           string       `json:"id"`
-	State        string       `json:"state"`
-	PendingRoles []string     `json:"pending_roles"`
-	Signoffs     []signoffDoc `json:"signoffs"`
-}
-
-type signoffDoc struct {
-	Role     string    `json:"role"`
-	By       string    `json:"by"`
-	At       time.Time `json:"at"`
-	Kind     string    `json:"kind"`
-	Note     string    `json:"note"`
-	Counted  bool      `json:"counted"`
-	Conflict string    `json:"conflict"`
-}
-
-func (s statusDoc) item(t *testing.T, id string) itemDoc {
-	t.Helper()
-	for _, p := range s.Phases {
-		for _, it := range p.Items {
-			if it.ID == id {
-				return it
-			}
-		}
-	}
-	t.Fatalf("status of %s has no item %s", s.Release.ID, id)
-	return itemDoc{}
-}
-
-type gateDoc struct {
-	Release  string `json:"release"`
-	Passed   bool   `json:"passed"`
-	Blockers []struct {
-		Item         string   `json:"item"`
-		PendingRoles []string `json:"pending_roles"`
-		Reason       string   `json:"reason"`
-	} `json:"blockers"`
-}
-
-func decode[T any](t *testing.T, r result) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
-		t.Fatalf("decode the output of octorelease %s: %v\n%s", strings.Join(r.args, " "), err, r)
-	}
-	return v
-}
-
 // status is the clone's `status -o json` for release id ("" for the
 // default): the raw bytes and the decoded document.
-func (c *clone) status(id string) (string, statusDoc) {
+func (c *clone) status(id string) (string, testdoc.Status) {
 	c.tm.t.Helper()
 	args := []string{"status", "-o", "json"}
 	if id != "" {
 		args = append(args, "-r", id)
 	}
 	r := c.ok(args...)
-	return r.stdout, decode[statusDoc](c.tm.t, r)
+	return r.Stdout, testdoc.Decode[testdoc.Status](c.tm.t, r)
 }
 
 // gate is the clone's `gate -o json` (all phases) for release id: the raw
 // bytes and the decoded document. It exits 0 or 3.
-func (c *clone) gate(id string) (string, gateDoc) {
+func (c *clone) gate(id string) (string, testdoc.Gate) {
 	c.tm.t.Helper()
 	args := []string{"gate", "-o", "json"}
 	if id != "" {
 		args = append(args, "-r", id)
 	}
 	r := c.run(args...)
-	if r.code != 0 && r.code != 3 {
+	if r.Code != 0 && r.Code != 3 {
 		c.tm.t.Fatalf("%s: %s", c.name, r)
 	}
-	return r.stdout, decode[gateDoc](c.tm.t, r)
+	return r.Stdout, testdoc.Decode[testdoc.Gate](c.tm.t, r)
 }
 
 // sameOnEveryClone fails unless out(c) is byte-identical on every clone.
@@ -514,12 +425,12 @@ type signRecord struct {
 
 // lostSignoffs counts the records that the status does not show as a
 // counted sign-off.
-func lostSignoffs(t *testing.T, who string, st statusDoc, made []signRecord) int {
+func lostSignoffs(t *testing.T, who string, st testdoc.Status, made []signRecord) int {
 	t.Helper()
 	lost := 0
 	for _, m := range made {
 		found := false
-		for _, s := range st.item(t, m.item).Signoffs {
+		for _, s := range st.Item(t, m.item).Signoffs {
 			if s.Role == m.role && s.By == m.by && s.Kind == "sign" && s.Counted {
 				found = true
 			}

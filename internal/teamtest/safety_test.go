@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 const victimContent = "precious: do not touch\n"
@@ -115,7 +117,7 @@ func TestSymlinksCommittedIntoStateFolder(t *testing.T) {
 			}
 			// A write that succeeded left no symbolic link of its own in
 			// the state folder.
-			if r.code == 0 {
+			if r.Code == 0 {
 				_ = filepath.WalkDir(state, func(p string, d os.DirEntry, err error) error {
 					if err == nil && d.Type()&os.ModeSymlink != 0 {
 						if target, _ := os.Readlink(p); target != "" && !committedLink(vic, p) {
@@ -125,11 +127,11 @@ func TestSymlinksCommittedIntoStateFolder(t *testing.T) {
 					return nil
 				})
 			}
-			msg := strings.TrimSpace(r.stderr)
+			msg := strings.TrimSpace(r.Stderr)
 			if i := strings.IndexByte(msg, '\n'); i >= 0 {
 				msg = msg[:i]
 			}
-			t.Logf("%s: octorelease %s exits %d: %s", tc.name, write[0], r.code, msg)
+			t.Logf("%s: octorelease %s exits %d: %s", tc.name, write[0], r.Code, msg)
 		})
 	}
 }
@@ -200,13 +202,13 @@ func TestConcurrentFinishAndAbort(t *testing.T) {
 	fresh := tm.clone("fresh", "ci@example.com", merge)
 	all := []*clone{a, b, fresh}
 	sameOnEveryClone(t, "status -o json -r v1.4.0", all, func(c *clone) string { raw, _ := c.status("v1.4.0"); return raw })
-	sameOnEveryClone(t, "list --all -o json", all, func(c *clone) string { return c.ok("list", "--all", "-o", "json").stdout })
+	sameOnEveryClone(t, "list --all -o json", all, func(c *clone) string { return c.ok("list", "--all", "-o", "json").Stdout })
 	_, st := a.status("v1.4.0")
 	if st.Release.Status != "released" && st.Release.Status != "aborted" {
 		t.Errorf("v1.4.0 is %q after a concurrent finish and abort", st.Release.Status)
 	}
 	statuses := 0
-	for _, e := range decode[[]map[string]any](t, a.ok("log", "-r", "v1.4.0", "-o", "json")) {
+	for _, e := range testdoc.Decode[[]map[string]any](t, a.ok("log", "-r", "v1.4.0", "-o", "json")) {
 		if e["kind"] == "status" {
 			statuses++
 		}
@@ -257,10 +259,10 @@ func TestCreateSameIDOnTwoClones(t *testing.T) {
 		rm.push()
 		a = tm.clone("a", "sre1@example.com", merge)
 		b = tm.clone("b", "sre2@example.com", merge)
-		if out := a.ok("incident", "-r", "v1.4.0", "--reason", "checkout errors at 5%").stdout; !strings.Contains(out, run) {
+		if out := a.ok("incident", "-r", "v1.4.0", "--reason", "checkout errors at 5%").Stdout; !strings.Contains(out, run) {
 			t.Fatalf("a: incident opened %q, want %s", out, run)
 		}
-		if out := b.ok("incident", "-r", "v1.4.0", "--reason", "latency doubled").stdout; !strings.Contains(out, run) {
+		if out := b.ok("incident", "-r", "v1.4.0", "--reason", "latency doubled").Stdout; !strings.Contains(out, run) {
 			t.Fatalf("b: incident opened %q, want %s", out, run)
 		}
 		return tm, a, b
@@ -274,10 +276,10 @@ func TestCreateSameIDOnTwoClones(t *testing.T) {
 		head, status := b.head(), b.mustGit("status", "--porcelain", "--untracked-files=all")
 		snap := snapshot(t, b.dir, nil)
 		r := b.run("sync")
-		if r.code == 0 {
+		if r.Code == 0 {
 			t.Fatalf("b: sync of a second creation of %s succeeded:\n%s", run, r)
 		}
-		if !strings.Contains(r.stderr, run+"/release.json") {
+		if !strings.Contains(r.Stderr, run+"/release.json") {
 			t.Errorf("b: sync's error does not name %s/release.json:\n%s", run, r)
 		}
 		if got := b.head(); got != head {
@@ -296,7 +298,7 @@ func TestCreateSameIDOnTwoClones(t *testing.T) {
 		if got := strings.TrimSpace(tm.gitIn(tm.root, "--git-dir", tm.origin, "rev-parse", "refs/heads/main")); got != originBefore {
 			t.Errorf("origin moved from %.7s to %.7s", originBefore, got)
 		}
-		t.Logf("sync of the second creation: exit %d: %s", r.code, strings.TrimSpace(r.stderr))
+		t.Logf("sync of the second creation: exit %d: %s", r.Code, strings.TrimSpace(r.Stderr))
 	})
 
 	for _, mode := range []string{merge, rebase} {
@@ -351,15 +353,15 @@ func pullSecondCreation(t *testing.T, mode string, setup func(t *testing.T) (*te
 		t.Fatalf("b: release.json is by %q", hdr.Release.CreatedBy)
 	}
 	r := b.want(1, "status", "-r", run)
-	if !strings.Contains(r.stderr, "created twice") {
+	if !strings.Contains(r.Stderr, "created twice") {
 		t.Errorf("b: status does not say %s was created twice:\n%s", run, r)
 	}
 	for _, f := range other {
-		if !strings.Contains(r.stderr, f) {
+		if !strings.Contains(r.Stderr, f) {
 			t.Errorf("b: status does not list the other creation's file %s:\n%s", f, r)
 		}
 	}
-	t.Logf("git pull %s: release.json kept is %s's; status: exit %d: %s", flag, hdr.Release.CreatedBy, r.code, strings.TrimSpace(r.stderr))
+	t.Logf("git pull %s: release.json kept is %s's; status: exit %d: %s", flag, hdr.Release.CreatedBy, r.Code, strings.TrimSpace(r.Stderr))
 
 	// The way out: keep the run already on origin (sre1's), drop this one.
 	if mode == rebase {
@@ -368,7 +370,7 @@ func pullSecondCreation(t *testing.T, mode string, setup func(t *testing.T) (*te
 		b.mustGit("checkout", "--theirs", "--", header)
 		r = b.want(1, "status", "-r", run)
 		for _, f := range bFiles {
-			if !strings.Contains(r.stderr, f) {
+			if !strings.Contains(r.Stderr, f) {
 				t.Errorf("b: with origin's header, status does not list this side's file %s:\n%s", f, r)
 			}
 			b.mustGit("rm", "-q", "--", filepath.Join(".octorelease", run, "events", f))

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/octorelease/octorelease/internal/testbin"
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 // seeds are the interleavings TestSixClonesRandomInterleaving runs: four
@@ -259,7 +262,7 @@ func TestConcurrentRevokeAndSign(t *testing.T) {
 	check := func(c *clone) {
 		t.Helper()
 		_, st := c.status("")
-		it := st.item(t, "qa-signoff")
+		it := st.Item(t, "qa-signoff")
 		var by []string
 		for _, s := range it.Signoffs {
 			by = append(by, fmt.Sprintf("%s(counted=%v)", s.By, s.Counted))
@@ -283,7 +286,7 @@ func TestConcurrentRevokeAndSign(t *testing.T) {
 	// Recorded, not erased: carol's sign-off and the revoke are in the log,
 	// and the revoke names carol's event only.
 	log := a.ok("log", "-o", "json")
-	events := decode[[]map[string]any](t, log)
+	events := testdoc.Decode[[]map[string]any](t, log)
 	var carol string
 	var revokes []any
 	for _, e := range events {
@@ -301,7 +304,7 @@ func TestConcurrentRevokeAndSign(t *testing.T) {
 	// Now that erin has seen dan's sign-off, revoking again withdraws it.
 	a.ok("revoke", "qa-signoff", "--role", "qa", "--as", "erin@example.com", "--reason", "still failing")
 	_, st := a.status("")
-	if it := st.item(t, "qa-signoff"); len(it.Signoffs) != 0 || it.State == "done" {
+	if it := st.Item(t, "qa-signoff"); len(it.Signoffs) != 0 || it.State == "done" {
 		t.Errorf("after a revoke that saw it, qa-signoff still has %+v (%s)", it.Signoffs, it.State)
 	}
 	if n := tm.conflicts.Load(); n != 0 {
@@ -339,7 +342,7 @@ func TestSeparationOfDutiesAcrossClones(t *testing.T) {
 
 	for _, c := range all {
 		_, st := c.status("")
-		it := st.item(t, "staging-smoke-tests")
+		it := st.Item(t, "staging-smoke-tests")
 		var counted, conflicted int
 		for _, s := range it.Signoffs {
 			if s.By != "alex@example.com" {
@@ -371,7 +374,7 @@ func TestSeparationOfDutiesAcrossClones(t *testing.T) {
 		if reason != "policy-conflict" {
 			t.Errorf("%s: gate lists staging-smoke-tests with reason %q, want policy-conflict", c.name, reason)
 		}
-		if r := c.run("gate", "--item", "staging-smoke-tests"); r.code != 3 {
+		if r := c.run("gate", "--item", "staging-smoke-tests"); r.Code != 3 {
 			t.Errorf("%s: gate --item staging-smoke-tests: want exit 3: %s", c.name, r)
 		}
 	}
@@ -437,13 +440,12 @@ func TestSixConcurrentSyncs(t *testing.T) {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i, c := range clones {
-			cmd, stdout, stderr := c.command(ctx, "sync", "-o", "json")
+			cmd := c.command(ctx, "sync", "-o", "json")
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				err := cmd.Run()
-				results[i] = result{args: []string{"sync", "-o", "json"}, stdout: stdout.String(), stderr: stderr.String(), code: exitCode(err)}
+				results[i] = testbin.Run(cmd)
 			}()
 		}
 		close(start)
@@ -455,11 +457,11 @@ func TestSixConcurrentSyncs(t *testing.T) {
 		for i, c := range clones {
 			r := results[i]
 			checkNoPanic(t, c.name, r)
-			if r.code != 0 {
+			if r.Code != 0 {
 				t.Errorf("round %d: %s: %s", round, c.name, r)
 				continue
 			}
-			s := decode[syncJSON](t, r)
+			s := testdoc.Decode[syncJSON](t, r)
 			retries += s.Retries
 			if s.Merged {
 				merged++

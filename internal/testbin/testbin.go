@@ -1,7 +1,9 @@
 // Package testbin builds cmd/octorelease for the tests that run it as a
 // separate process (team, trust, reliability, backend and notification
 // tests): once per set of build tags, the way release binaries are built
-// (CGO_ENABLED=0), into a temp folder removed when the tests end.
+// (CGO_ENABLED=0), into a temp folder removed when the tests end. It also
+// runs it (Run, Start) and keeps what a run did (Result), so that those
+// tests read exit codes, signals and output one way.
 package testbin
 
 import (

@@ -21,23 +21,23 @@ func TestTargetCommit(t *testing.T) {
 	if st := ci.status(); st.Release.Commit != a {
 		t.Fatalf("the release targets %q, want HEAD %s", st.Release.Commit, a)
 	}
-	if res := ci.ok("status"); strings.Contains(res.stderr, "moved") {
+	if res := ci.ok("status"); strings.Contains(res.Stderr, "moved") {
 		t.Errorf("status warns before HEAD moved: %s", res)
 	}
 	writeFile(t, r.path("main.go"), "package main\n")
 	b := r.commit("fix the checkout regression")
 
-	if res := ci.ok("status"); !strings.Contains(res.stderr, "HEAD ("+b[:12]+") has moved past") || !strings.Contains(res.stderr, a[:12]) {
+	if res := ci.ok("status"); !strings.Contains(res.Stderr, "HEAD ("+b[:12]+") has moved past") || !strings.Contains(res.Stderr, a[:12]) {
 		t.Errorf("status must warn that HEAD moved past %s: %s", a, res)
 	}
 	for _, rev := range []string{b, b[:12], "HEAD"} {
 		g, _ := ci.gate("--phase", "pre-release", "--commit", rev)
-		if g.Passed || g.reasons()[""] != "wrong-commit" || len(g.Blockers) != 1 {
+		if g.Passed || g.Reasons()[""] != "wrong-commit" || len(g.Blockers) != 1 {
 			t.Errorf("gate --commit %s: want only wrong-commit, got %+v", rev, g)
 		}
 	}
 	g, _ := ci.with("OCTORELEASE_COMMIT="+b).gate("--phase", "pre-release")
-	if g.Passed || g.reasons()[""] != "wrong-commit" {
+	if g.Passed || g.Reasons()[""] != "wrong-commit" {
 		t.Errorf("OCTORELEASE_COMMIT=B gate: %+v", g)
 	}
 	for _, rev := range []string{a, a[:7], "HEAD~1"} {
@@ -68,7 +68,7 @@ func TestTargetCommit(t *testing.T) {
 		}
 	}
 	g, _ = ci.gate("--phase", "pre-release", "--commit", b)
-	got := g.reasons()
+	got := g.Reasons()
 	if _, wrong := got[""]; wrong || len(got) != len(reset) {
 		t.Errorf("gate --commit B after retarget: %+v", g)
 	}
@@ -77,11 +77,11 @@ func TestTargetCommit(t *testing.T) {
 			t.Errorf("gate --commit B after retarget: %s is %q, want unsigned", id, got[id])
 		}
 	}
-	if g, _ := ci.gate("--phase", "pre-release", "--commit", a); g.reasons()[""] != "wrong-commit" {
+	if g, _ := ci.gate("--phase", "pre-release", "--commit", a); g.Reasons()[""] != "wrong-commit" {
 		t.Errorf("gate --commit A after retarget: %+v", g)
 	}
 	// The retarget and its revokes are signed by the release manager.
-	if docs, res := ci.audit(); res.code != 0 {
+	if docs, res := ci.audit(); res.Code != 0 {
 		t.Errorf("audit verify: %s", res)
 	} else {
 		kinds := map[string]int{}
@@ -99,7 +99,7 @@ func TestTargetCommit(t *testing.T) {
 	r.as("qa").ok("sign", "qa-signoff", "staging-smoke-tests")
 	r.as("sre").ok("sign", "staging-smoke-tests")
 	ci.want(0, "gate", "--phase", "pre-release", "--commit", b)
-	if res := ci.ok("status"); strings.Contains(res.stderr, "moved") {
+	if res := ci.ok("status"); strings.Contains(res.Stderr, "moved") {
 		t.Errorf("status warns after the retarget to HEAD: %s", res)
 	}
 }
@@ -114,7 +114,7 @@ func TestStartAtCommit(t *testing.T) {
 	if st := r.ci().status(); st.Release.Commit != a {
 		t.Errorf("start --commit %s: the release targets %q, want %s", a[:10], st.Release.Commit, a)
 	}
-	if g, _ := r.ci().gate("--commit", b); g.reasons()[""] != "wrong-commit" {
+	if g, _ := r.ci().gate("--commit", b); g.Reasons()[""] != "wrong-commit" {
 		t.Errorf("gate --commit B: %+v", g)
 	}
 	r.as("rm").want(2, "start", "1.5.0", "--type", "minor", "--no-walk", "--commit", "no-such-rev")
@@ -145,15 +145,15 @@ func TestQuorum(t *testing.T) {
 	r.start()
 	ci := r.ci()
 	g, _ := ci.gate("--item", "qa-signoff")
-	if g.reasons()["qa-signoff"] != "unsigned" {
+	if g.Reasons()["qa-signoff"] != "unsigned" {
 		t.Errorf("no sign-off: %+v", g)
 	}
 	r.as("qa").ok("sign", "qa-signoff")
 	g, _ = ci.gate("--item", "qa-signoff")
-	if g.Passed || g.reasons()["qa-signoff"] != "quorum" {
+	if g.Passed || g.Reasons()["qa-signoff"] != "quorum" {
 		t.Errorf("one of two qa sign-offs: want reason quorum, got %+v", g)
 	}
-	if it := ci.status().item(t, "qa-signoff"); it.State != "pending" || !slices.Equal(it.PendingRoles, []string{"qa"}) {
+	if it := ci.status().Item(t, "qa-signoff"); it.State != "pending" || !slices.Equal(it.PendingRoles, []string{"qa"}) {
 		t.Errorf("one of two: %+v", it)
 	}
 	r.as("qa").want(4, "sign", "qa-signoff")
@@ -167,7 +167,7 @@ func TestQuorum(t *testing.T) {
 
 	r.as("qa2").ok("sign", "qa-signoff")
 	ci.want(0, "gate", "--item", "qa-signoff")
-	if it := ci.status().item(t, "qa-signoff"); it.State != "done" {
+	if it := ci.status().Item(t, "qa-signoff"); it.State != "done" {
 		t.Errorf("two of two: %+v", it)
 	}
 	r.as("old").want(4, "sign", "qa-signoff") // a third is one too many (and old's key expired)
@@ -181,7 +181,7 @@ func TestEvidenceRequired(t *testing.T) {
 	r.as("rm").ok("start", "1.3.1", "--type", "patch", "--no-walk")
 	before := len(r.events("v1.3.1"))
 	res := r.as("dev").want(4, "sign", "production-issue")
-	if !strings.Contains(res.stderr, "evidence") {
+	if !strings.Contains(res.Stderr, "evidence") {
 		t.Errorf("the refusal should ask for evidence: %s", res)
 	}
 	if n := len(r.events("v1.3.1")); n != before {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 // Forgeries found by this suite that the first version of signed events
@@ -85,14 +86,14 @@ func TestForgeryForgedCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.as("sec").want(1, "check", "ci-security-scans")
-	if g, _ := r.ci().gate("--item", "ci-security-scans"); g.reasons()["ci-security-scans"] != "check-failed" {
+	if g, _ := r.ci().gate("--item", "ci-security-scans"); g.Reasons()["ci-security-scans"] != "check-failed" {
 		t.Fatalf("after the failed check: %+v", g)
 	}
 	file := r.forge(relID, release.Event{Kind: release.EventCheck, Actor: "ci", Item: "ci-security-scans",
 		Check: &release.CheckResult{Command: "test -f scan-ok", Passed: true, OutputSHA256: emptySHA256}}, "", "")
 	r.ci().auditNames(file)
 	g, _ := r.ci().gate("--item", "ci-security-scans")
-	bug.expect(!g.Passed && g.reasons()["ci-security-scans"] == "check-failed", "gate after a forged passing check: %+v", g)
+	bug.expect(!g.Passed && g.Reasons()["ci-security-scans"] == "check-failed", "gate after a forged passing check: %+v", g)
 }
 
 // An unsigned revoke by a non-member withdraws a signed sign-off: the
@@ -107,7 +108,7 @@ func TestForgeryUnsignedRevoke(t *testing.T) {
 		Item: "acceptance-criteria", Reason: "x", Revokes: []string{dev.Hash}}, "", "")
 	r.ci().auditNames(file)
 	_, res := r.ci().gate("--item", "acceptance-criteria")
-	bug.expect(res.code == 0, "acceptance-criteria no longer passes after mallory's unsigned revoke")
+	bug.expect(res.Code == 0, "acceptance-criteria no longer passes after mallory's unsigned revoke")
 }
 
 // An unsigned status event: the release becomes "released" without
@@ -124,7 +125,7 @@ func TestForgeryUnsignedStatus(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"release"`
 	}
-	st := decode[releaseStatus](t, r.ci().ok("status", "-o", "json", "-r", relID))
+	st := testdoc.Decode[releaseStatus](t, r.ci().ok("status", "-o", "json", "-r", relID))
 	bug.expect(st.Release.Status == release.StatusInProgress, "status after an unsigned \"released\" event: %s", st.Release.Status)
 }
 
@@ -141,7 +142,7 @@ func TestForgeryBackdatedExpiredKey(t *testing.T) {
 	g, _ := r.ci().gate("--item", "qa-signoff")
 	bug.expect(!g.Passed, "gate counts old's backdated sign-off %s", file)
 	_, res := r.ci().audit()
-	bug.expect(res.code == 1, "audit verify passes with old's backdated event %s", file)
+	bug.expect(res.Code == 1, "audit verify passes with old's backdated event %s", file)
 }
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 // The forgeries an attacker with write access to the repository can try
@@ -29,15 +30,15 @@ func signedRelease(t *testing.T) *repo {
 // notCounted asserts that, for reader a (CI with its environment) and the
 // global flags, item's sign-off by `by` for role is shown but does not
 // count, and that the gate of the item fails with reason.
-func notCounted(t *testing.T, a *actor, item, role, by, reason string, flags ...string) signoffDoc {
+func notCounted(t *testing.T, a *actor, item, role, by, reason string, flags ...string) testdoc.Signoff {
 	t.Helper()
 	g, _ := a.gate(append([]string{"--item", item}, flags...)...)
-	if g.Passed || g.reasons()[item] != reason {
+	if g.Passed || g.Reasons()[item] != reason {
 		t.Errorf("gate --item %s %v: want blocker reason %q, got %+v", item, flags, reason, g)
 	}
-	st := decode[statusDoc](t, a.ok(append([]string{"status", "-o", "json"}, flags...)...))
-	var found *signoffDoc
-	for _, s := range st.item(t, item).Signoffs {
+	st := testdoc.Decode[testdoc.Status](t, a.ok(append([]string{"status", "-o", "json"}, flags...)...))
+	var found *testdoc.Signoff
+	for _, s := range st.Item(t, item).Signoffs {
 		if s.Role == role && strings.EqualFold(s.By, by) {
 			found = &s
 		}
@@ -59,7 +60,7 @@ func TestForgeOtherRoleWithOwnKey(t *testing.T) {
 	r := signedRelease(t)
 	before := countEvents(r)
 	res := r.as("dev").want(4, "sign", "qa-signoff", "--as", "qa@example.com")
-	if !strings.Contains(res.stderr, "not for \"qa@example.com\"") {
+	if !strings.Contains(res.Stderr, "not for \"qa@example.com\"") {
 		t.Errorf("the refusal should say the key is not qa's: %s", res)
 	}
 	r.as("dev").want(4, "sign", "qa-signoff", "--role", "qa") // as dev@: not a member
@@ -99,12 +100,12 @@ func TestForgeEditSignedEvent(t *testing.T) {
 	}
 	writeFile(t, path, edited)
 	res := r.ci().run("gate", "--item", "qa-signoff")
-	if res.code != 1 || !strings.Contains(res.stderr, "damaged") {
+	if res.Code != 1 || !strings.Contains(res.Stderr, "damaged") {
 		t.Errorf("gate on an edited event: want exit 1 (damaged), got %s", res)
 	}
 	// Without -r, audit verify cannot pick the only release in progress
 	// when it is damaged (reported); it still exits 1 naming the file.
-	if res := r.ci().run("audit", "verify"); res.code != 1 || !strings.Contains(res.stdout+res.stderr, name) {
+	if res := r.ci().run("audit", "verify"); res.Code != 1 || !strings.Contains(res.Stdout+res.Stderr, name) {
 		t.Errorf("audit verify of a damaged release: %s", res)
 	}
 	if p := r.ci().auditNames(name, "-r", relID); !strings.Contains(p, "hash does not match") {
@@ -150,7 +151,7 @@ func TestForgeReplaySignature(t *testing.T) {
 	r.as("rm").ok("start", "1.5.0", "--type", "minor", "--no-walk")
 	file := r.writeEvent("v1.5.0", real)
 	res := r.ci().run("gate", "-r", "v1.5.0", "--item", "qa-signoff")
-	if res.code != 1 {
+	if res.Code != 1 {
 		t.Errorf("gate on a release with a foreign event: want exit 1 (damaged), got %s", res)
 	}
 	if p := r.ci().auditNames(file, "-r", "v1.5.0"); !strings.Contains(p, "missing") {
@@ -184,7 +185,7 @@ func TestForgeNotMember(t *testing.T) {
 		}
 	}
 	docs, res := r.ci().audit()
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Errorf("audit verify of intact, validly signed history: %s", res)
 	}
 	found := false
@@ -216,7 +217,7 @@ func TestForgeUnsignedEvent(t *testing.T) {
 	_, dev := r.find(relID, signOf("acceptance-criteria", "dev@example.com"))
 	rev := r.forge(relID, release.Event{Kind: release.EventRevoke, Actor: "dev@example.com", Role: "developer", Item: "acceptance-criteria", Reason: "x", Revokes: []string{dev.Hash}}, "", "")
 	r.ci().auditNames(rev)
-	if st := r.ci().status(); st.item(t, "deployment-window").State == "waived" {
+	if st := r.ci().status(); st.Item(t, "deployment-window").State == "waived" {
 		t.Errorf("an unsigned waiver counts")
 	}
 	// (That the unsigned revoke still withdraws dev's sign-off is a bug:
@@ -228,7 +229,7 @@ func TestForgeExpiredKey(t *testing.T) {
 	t.Parallel()
 	r := signedRelease(t)
 	res := r.as("old").want(4, "sign", "qa-signoff")
-	if !strings.Contains(res.stderr, "expired") {
+	if !strings.Contains(res.Stderr, "expired") {
 		t.Errorf("the refusal should say the key expired: %s", res)
 	}
 	name := r.forge(relID, release.Event{Kind: release.EventSign, Actor: "old@example.com", Role: "qa", Item: "qa-signoff"}, "old", "")
@@ -262,14 +263,14 @@ func TestForgeInTreeTrustRoot(t *testing.T) {
 
 	// In-tree trust root: the forgery counts.
 	r.ci().want(0, "gate", "--item", "qa-signoff")
-	if _, res := r.ci().audit(); res.code != 0 {
+	if _, res := r.ci().audit(); res.Code != 0 {
 		t.Errorf("audit against the tampered file: %s", res)
 	}
 
 	// Trust root from outside the tree: it does not.
 	notCounted(t, r.ci().with("OCTORELEASE_ALLOWED_SIGNERS="+trusted), "qa-signoff", "qa", "qa@example.com", "unverified")
 	g, _ := r.ci().gate("--item", "qa-signoff", "--allowed-signers", trusted)
-	if g.Passed || g.reasons()["qa-signoff"] != "unverified" {
+	if g.Passed || g.Reasons()["qa-signoff"] != "unverified" {
 		t.Errorf("gate --allowed-signers: %+v", g)
 	}
 	r.ci().want(3, "gate", "--phase", "pre-release", "--allowed-signers", trusted)
@@ -338,7 +339,7 @@ func TestMemberRemovedAfterSigning(t *testing.T) {
 		}
 		r.ci().want(3, "gate", "--phase", "pre-release")
 		// History is intact and well signed: audit verify passes.
-		if _, res := r.ci().audit(); res.code != 0 {
+		if _, res := r.ci().audit(); res.Code != 0 {
 			t.Errorf("signed=%v: audit verify: %s", signed, res)
 		}
 	}
@@ -371,7 +372,7 @@ func TestForgeDuplicateSignoff(t *testing.T) {
 	r := signedRelease(t)
 	r.as("qa").ok("sign", "staging-smoke-tests")
 	r.forge(relID, release.Event{Kind: release.EventSign, Actor: "qa@example.com", Role: "qa", Item: "staging-smoke-tests"}, "qa", "")
-	it := r.ci().status().item(t, "staging-smoke-tests")
+	it := r.ci().status().Item(t, "staging-smoke-tests")
 	counted := 0
 	for _, s := range it.Signoffs {
 		if s.Counted {

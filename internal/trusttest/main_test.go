@@ -1,10 +1,7 @@
 package trusttest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/testbin"
+	"github.com/octorelease/octorelease/internal/testdoc"
 )
 
 // Built once by TestMain, removed when it returns.
@@ -270,15 +268,8 @@ func (a *actor) with(kv ...string) *actor {
 	return &actor{r: a.r, name: a.name, env: env}
 }
 
-type result struct {
-	args           []string
-	stdout, stderr string
-	code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("octorelease %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
-}
+// result is one run of octorelease.
+type result = testbin.Result
 
 func (a *actor) run(args ...string) result {
 	t := a.r.t
@@ -287,30 +278,16 @@ func (a *actor) run(args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, octoBin, args...)
 	cmd.Dir, cmd.Env = a.r.dir, a.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{args: args, stdout: stdout.String(), stderr: stderr.String(), code: exitCode(err)}
-	if res.code < 0 {
-		t.Fatalf("%s: octorelease %s: %v", a.name, strings.Join(args, " "), err)
+	res := testbin.Run(cmd)
+	if res.Code < 0 {
+		t.Fatalf("%s: octorelease %s: %v", a.name, strings.Join(args, " "), res.Err)
 	}
 	for _, s := range []string{"panic:", "goroutine ", "runtime error"} {
-		if strings.Contains(res.stdout+res.stderr, s) {
+		if strings.Contains(res.Stdout+res.Stderr, s) {
 			t.Errorf("%s: %s\nprinted %q", a.name, res, s)
 		}
 	}
 	return res
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee) && ee.ExitCode() >= 0:
-		return ee.ExitCode()
-	}
-	return -1
 }
 
 func (a *actor) ok(args ...string) result {
@@ -321,75 +298,13 @@ func (a *actor) ok(args ...string) result {
 func (a *actor) want(code int, args ...string) result {
 	a.r.t.Helper()
 	res := a.run(args...)
-	if res.code != code {
+	if res.Code != code {
 		a.r.t.Fatalf("%s: want exit %d: %s", a.name, code, res)
 	}
 	return res
 }
 
-// Documents of `status -o json`, `gate -o json` and `audit verify -o json`
-// (SPEC §8), the fields the tests read.
-type statusDoc struct {
-	Release struct {
-		ID     string `json:"id"`
-		Commit string `json:"commit"`
-	} `json:"release"`
-	Phases []struct {
-		ID    string    `json:"id"`
-		Items []itemDoc `json:"items"`
-	} `json:"phases"`
-}
-
-type itemDoc struct {
-	ID           string       `json:"id"`
-	State        string       `json:"state"`
-	PendingRoles []string     `json:"pending_roles"`
-	Signoffs     []signoffDoc `json:"signoffs"`
-}
-
-type signoffDoc struct {
-	Role     string `json:"role"`
-	By       string `json:"by"`
-	Kind     string `json:"kind"`
-	Signed   bool   `json:"signed"`
-	Verified bool   `json:"verified"`
-	Counted  bool   `json:"counted"`
-	Conflict string `json:"conflict"`
-}
-
-func (s statusDoc) item(t testing.TB, id string) itemDoc {
-	t.Helper()
-	for _, p := range s.Phases {
-		for _, it := range p.Items {
-			if it.ID == id {
-				return it
-			}
-		}
-	}
-	t.Fatalf("status has no item %s", id)
-	return itemDoc{}
-}
-
-type gateDoc struct {
-	Passed   bool         `json:"passed"`
-	Blockers []blockerDoc `json:"blockers"`
-}
-
-type blockerDoc struct {
-	Item         string   `json:"item"`
-	PendingRoles []string `json:"pending_roles"`
-	Reason       string   `json:"reason"`
-}
-
-// reasons maps each blocker's item ("" for a release-wide one) to its reason.
-func (g gateDoc) reasons() map[string]string {
-	out := map[string]string{}
-	for _, b := range g.Blockers {
-		out[b.Item] = b.Reason
-	}
-	return out
-}
-
+// auditDoc is `audit verify -o json` (SPEC §8), the fields the tests read.
 type auditDoc struct {
 	Release  string   `json:"release"`
 	Intact   bool     `json:"intact"`
@@ -406,30 +321,21 @@ type auditDoc struct {
 	} `json:"signers"`
 }
 
-func decode[T any](t testing.TB, r result) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
-		t.Fatalf("decode the output of %s: %v", r, err)
-	}
-	return v
-}
-
-func (a *actor) status() statusDoc {
+func (a *actor) status() testdoc.Status {
 	a.r.t.Helper()
-	return decode[statusDoc](a.r.t, a.ok("status", "-o", "json"))
+	return testdoc.Decode[testdoc.Status](a.r.t, a.ok("status", "-o", "json"))
 }
 
 // gate runs `gate -o json args...`, which must exit 0 or 3.
-func (a *actor) gate(args ...string) (gateDoc, result) {
+func (a *actor) gate(args ...string) (testdoc.Gate, result) {
 	a.r.t.Helper()
 	res := a.run(append([]string{"gate", "-o", "json"}, args...)...)
-	if res.code != 0 && res.code != 3 {
+	if res.Code != 0 && res.Code != 3 {
 		a.r.t.Fatalf("%s: gate: %s", a.name, res)
 	}
-	g := decode[gateDoc](a.r.t, res)
-	if g.Passed != (res.code == 0) {
-		a.r.t.Errorf("gate says passed=%v and exits %d", g.Passed, res.code)
+	g := testdoc.Decode[testdoc.Gate](a.r.t, res)
+	if g.Passed != (res.Code == 0) {
+		a.r.t.Errorf("gate says passed=%v and exits %d", g.Passed, res.Code)
 	}
 	return g, res
 }
@@ -437,10 +343,10 @@ func (a *actor) gate(args ...string) (gateDoc, result) {
 func (a *actor) audit(args ...string) ([]auditDoc, result) {
 	a.r.t.Helper()
 	res := a.run(append([]string{"audit", "verify", "-o", "json"}, args...)...)
-	if res.code != 0 && res.code != 1 {
+	if res.Code != 0 && res.Code != 1 {
 		a.r.t.Fatalf("%s: audit verify: %s", a.name, res)
 	}
-	return decode[[]auditDoc](a.r.t, res), res
+	return testdoc.Decode[[]auditDoc](a.r.t, res), res
 }
 
 // auditNames asserts that `audit verify args...` exits 1 with a problem
@@ -448,7 +354,7 @@ func (a *actor) audit(args ...string) ([]auditDoc, result) {
 func (a *actor) auditNames(file string, args ...string) string {
 	a.r.t.Helper()
 	docs, res := a.audit(args...)
-	if res.code != 1 {
+	if res.Code != 1 {
 		a.r.t.Fatalf("audit verify must fail, naming %s: %s", file, res)
 	}
 	for _, d := range docs {

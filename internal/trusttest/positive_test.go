@@ -27,7 +27,7 @@ func TestSignedPreRelease(t *testing.T) {
 	writeFile(t, agentPub, readFile(t, pubKey("qa")))
 	qaAgent := r.as("qa").with("SSH_AUTH_SOCK="+sock, "OCTORELEASE_SIGNING_KEY="+agentPub)
 	// Without the agent that key cannot sign: nothing is recorded.
-	if res := r.as("qa").with("OCTORELEASE_SIGNING_KEY="+agentPub).run("sign", "qa-signoff"); res.code == 0 {
+	if res := r.as("qa").with("OCTORELEASE_SIGNING_KEY="+agentPub).run("sign", "qa-signoff"); res.Code == 0 {
 		t.Fatalf("signing with a public key and no agent must fail: %s", res)
 	}
 
@@ -63,7 +63,7 @@ func TestSignedPreRelease(t *testing.T) {
 	}
 
 	docs, res := ci.audit()
-	if res.code != 0 || len(docs) != 1 || !docs[0].Intact {
+	if res.Code != 0 || len(docs) != 1 || !docs[0].Intact {
 		t.Fatalf("audit verify: %s", res)
 	}
 	events := r.events(relID)
@@ -84,7 +84,7 @@ func TestSignedPreRelease(t *testing.T) {
 		}
 	}
 	// The text output names each event file with its signer and key.
-	text := ci.ok("audit", "verify").stdout
+	text := ci.ok("audit", "verify").Stdout
 	for name, e := range events {
 		fp := fingerprint(t, byEmail[e.Actor])
 		if !strings.Contains(text, name) || !strings.Contains(text, "signed by "+e.Actor+" with "+fp) {

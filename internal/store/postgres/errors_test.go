@@ -64,21 +64,21 @@ func TestConnectionErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := p.runEnv([]string{postgres.DSNEnv + "=" + tc.dsn}, "list")
-			if r.code != tc.code {
-				t.Fatalf("exit %d, want %d: %s", r.code, tc.code, r)
+			if r.Code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", r.Code, tc.code, r)
 			}
-			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
 			if tc.code == 1 && len(lines) != 1 {
-				t.Errorf("%d lines on stderr, want one: %q", len(lines), r.stderr)
+				t.Errorf("%d lines on stderr, want one: %q", len(lines), r.Stderr)
 			}
-			if err := oneLine(r.stderr); err != nil {
+			if err := oneLine(r.Stderr); err != nil {
 				t.Error(err)
 			}
-			if !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("stderr %q does not say %q", r.stderr, tc.want)
+			if !strings.Contains(r.Stderr, tc.want) {
+				t.Errorf("stderr %q does not say %q", r.Stderr, tc.want)
 			}
-			if strings.Contains(r.stderr+r.stdout, secret) {
-				t.Errorf("the password is printed: %q", r.stderr)
+			if strings.Contains(r.Stderr+r.Stdout, secret) {
+				t.Errorf("the password is printed: %q", r.Stderr)
 			}
 		})
 	}
@@ -126,7 +126,7 @@ func TestSchemaVersions(t *testing.T) {
 	}
 	p := newProject(t, binary(t, ""), 1)
 	p.env = append(p.env, postgres.DSNEnv+"="+sc.DSN)
-	if r := p.run("list"); r.code != 1 || !strings.Contains(r.stderr, "newer than this octorelease knows") || oneLine(r.stderr) != nil {
+	if r := p.run("list"); r.Code != 1 || !strings.Contains(r.Stderr, "newer than this octorelease knows") || oneLine(r.Stderr) != nil {
 		t.Errorf("list against a newer schema: %s", r)
 	}
 }
@@ -150,7 +150,7 @@ func TestLeastPrivilege(t *testing.T) {
 	// Before the migration: the app role may not create the tables.
 	pgtest.Exec(t, p.schema.Admin, fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s", p.schema.Name, role))
 	app := []string{postgres.DSNEnv + "=" + appDSN}
-	if r := p.runEnv(app, "list"); r.code != 1 || !strings.Contains(r.stderr, "run octorelease once as the role that owns the schema") || oneLine(r.stderr) != nil {
+	if r := p.runEnv(app, "list"); r.Code != 1 || !strings.Contains(r.Stderr, "run octorelease once as the role that owns the schema") || oneLine(r.Stderr) != nil {
 		t.Errorf("the app role on an empty schema: %s", r)
 	}
 
@@ -179,7 +179,7 @@ func TestLeastPrivilege(t *testing.T) {
 		{"import", "out"},
 	} {
 		r := p.runEnv(app, args...)
-		if r.code != 0 {
+		if r.Code != 0 {
 			t.Errorf("as %s: %s", role, r)
 		}
 	}
@@ -224,16 +224,16 @@ func TestLockTimeout(t *testing.T) {
 		t.Fatal("the holder never took the lock")
 	}
 	r := p.run("sign", "s-001", "--role", "qa", "--as", "bob", "--lock-timeout", "300ms")
-	if r.code != 1 || !strings.Contains(r.stderr, "release v1.0.0 is locked by alice on ") || !strings.Contains(r.stderr, "(PostgreSQL backend ") {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "release v1.0.0 is locked by alice on ") || !strings.Contains(r.Stderr, "(PostgreSQL backend ") {
 		t.Errorf("a writer that waited in vain: %s", r)
 	}
-	if err := oneLine(r.stderr); err != nil {
+	if err := oneLine(r.Stderr); err != nil {
 		t.Error(err)
 	}
-	if hr := holder.wait(); hr.code != 0 {
+	if hr := holder.wait(); hr.Code != 0 {
 		t.Errorf("the holder: %s", hr)
 	}
-	got := signers(verified(t, p.store(), releaseID))
+	got := storetest.Signers(verified(t, p.store(), releaseID))
 	if len(got["s-000"]) != 1 || len(got["s-001"]) != 0 {
 		t.Errorf("sign-offs %v", got)
 	}
@@ -321,7 +321,7 @@ func TestDamageIsReported(t *testing.T) {
 	p := newProject(t, binary(t, ""), 1)
 	p.env = append(p.env, postgres.DSNEnv+"="+sc.DSN)
 	r := p.run("audit", "verify", "--all")
-	if r.code != 1 || !strings.Contains(r.stderr, "6 of 6 releases failed verification") || !strings.Contains(r.stdout, "events/") {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "6 of 6 releases failed verification") || !strings.Contains(r.Stdout, "events/") {
 		t.Errorf("audit verify --all: %s", r)
 	}
 }

@@ -3,17 +3,12 @@
 package postgres_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/octorelease/octorelease/internal/release"
 	"github.com/octorelease/octorelease/internal/store"
@@ -106,25 +101,7 @@ func (p *project) fileStore() *store.FileStore {
 }
 
 // result is one finished octorelease process.
-type result struct {
-	args           []string
-	code           int
-	signaled       bool
-	stdout, stderr string
-	dur            time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("octorelease %s: exit %d after %v\nstdout: %s\nstderr: %s",
-		clip(strings.Join(r.args, " "), 200), r.code, r.dur.Round(time.Millisecond), clip(r.stdout, 2000), clip(r.stderr, 2000))
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + fmt.Sprintf("...(%d bytes)", len(s))
-}
+type result = testbin.Result
 
 func (p *project) command(env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(p.bin, args...)
@@ -148,7 +125,7 @@ func (p *project) runEnv(env []string, args ...string) result {
 
 func (p *project) must(r result) result {
 	p.t.Helper()
-	if r.code != 0 {
+	if r.Code != 0 {
 		p.t.Fatalf("want exit 0: %s", r)
 	}
 	return r
@@ -156,45 +133,27 @@ func (p *project) must(r result) result {
 
 // proc is a running octorelease process.
 type proc struct {
-	t          testing.TB
-	cmd        *exec.Cmd
-	args       []string
-	out, errb  bytes.Buffer
-	start      time.Time
-	waitedOnce sync.Once
-	res        result
+	*testbin.Proc
+	t testing.TB
 }
 
 func (p *project) startProcess(env []string, args ...string) *proc {
 	p.t.Helper()
-	pr := &proc{t: p.t, cmd: p.command(env, args...), args: args}
-	pr.cmd.Stdout, pr.cmd.Stderr = &pr.out, &pr.errb
-	pr.start = time.Now()
-	if err := pr.cmd.Start(); err != nil {
+	pr, err := testbin.Start(p.command(env, args...))
+	if err != nil {
 		p.t.Fatalf("start octorelease: %v", err)
 	}
-	return pr
+	return &proc{Proc: pr, t: p.t}
 }
 
+// wait waits for the process; a process that cannot be waited for fails
+// the test.
 func (pr *proc) wait() result {
-	pr.waitedOnce.Do(func() {
-		err := pr.cmd.Wait()
-		pr.res = result{args: pr.args, stdout: pr.out.String(), stderr: pr.errb.String(), dur: time.Since(pr.start)}
-		if err != nil {
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) {
-				pr.t.Errorf("wait: %v", err)
-				pr.res.code = -2
-				return
-			}
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				pr.res.code, pr.res.signaled = -1, true
-			} else {
-				pr.res.code = ee.ExitCode()
-			}
-		}
-	})
-	return pr.res
+	r := pr.Wait()
+	if r.Code == -2 {
+		pr.t.Errorf("wait: %v", r.Err)
+	}
+	return r
 }
 
 // oneLine enforces SPEC §9 on a failed command's stderr: one line
@@ -229,17 +188,6 @@ func verified(t testing.TB, s store.Store, id string) *release.Release {
 		t.Fatalf("release %s does not verify: %v %s", id, err, release.DescribeDamage(damage))
 	}
 	return r
-}
-
-// signers maps item to the actors who signed it.
-func signers(r *release.Release) map[string][]string {
-	m := map[string][]string{}
-	for _, e := range r.Events {
-		if e.Kind == release.EventSign {
-			m[e.Item] = append(m[e.Item], e.Actor)
-		}
-	}
-	return m
 }
 
 func envInt(t testing.TB, name string, def int) int {

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/octorelease/octorelease/internal/store/postgres/pgtest"
+	"github.com/octorelease/octorelease/internal/store/storetest"
 )
 
 // TestConcurrentSigners starts many `octorelease sign` processes against
@@ -45,25 +46,8 @@ func TestConcurrentSigners(t *testing.T) {
 		}
 	}
 	readers.Go(func() {
-		last := 0
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			r, err := s.Load(releaseID)
-			if err != nil {
-				report(fmt.Errorf("a load during the writes: %v", err))
-				return
-			}
-			if len(r.Events) < last {
-				report(fmt.Errorf("a load saw %d events after one saw %d", len(r.Events), last))
-				return
-			}
-			last = len(r.Events)
-			intermediate.Store(last, true)
-			loads.Add(1)
+		if err := storetest.LoadUntil(s, releaseID, stop, &loads, &intermediate); err != nil {
+			report(err)
 		}
 	})
 	readers.Go(func() {
@@ -74,7 +58,7 @@ func TestConcurrentSigners(t *testing.T) {
 			default:
 			}
 			r := p.run("status", "-o", "json")
-			if r.code != 0 || !json.Valid([]byte(r.stdout)) {
+			if r.Code != 0 || !json.Valid([]byte(r.Stdout)) {
 				report(fmt.Errorf("status during the writes: %s", r))
 				return
 			}
@@ -91,8 +75,8 @@ func TestConcurrentSigners(t *testing.T) {
 	var slowest time.Duration
 	for i, pr := range procs {
 		r := pr.wait()
-		slowest = max(slowest, r.dur)
-		if r.code != 0 {
+		slowest = max(slowest, r.Dur)
+		if r.Code != 0 {
 			t.Errorf("writer %d: %s", i, r)
 		}
 	}
@@ -106,7 +90,7 @@ func TestConcurrentSigners(t *testing.T) {
 	}
 
 	r := verified(t, s, releaseID)
-	got := signers(r)
+	got := storetest.Signers(r)
 	for i := range writers {
 		if a := got[itemID(i)]; !slices.Equal(a, []string{fmt.Sprint("writer-", i)}) {
 			t.Errorf("%s signed by %v, want [writer-%d]", itemID(i), a, i)
@@ -115,10 +99,10 @@ func TestConcurrentSigners(t *testing.T) {
 	if len(r.Events) != 1+writers {
 		t.Errorf("%d events, want %d", len(r.Events), 1+writers)
 	}
-	if a := p.run("audit", "verify"); a.code != 0 {
+	if a := p.run("audit", "verify"); a.Code != 0 {
 		t.Errorf("audit verify: %s", a)
 	}
-	if g := p.run("gate"); g.code != 0 {
+	if g := p.run("gate"); g.Code != 0 {
 		t.Errorf("gate after every item was signed: %s", g)
 	}
 	seen := 0
@@ -164,10 +148,10 @@ func TestKilledWriters(t *testing.T) {
 	var life time.Duration
 	for i := range 2 {
 		r := sign(fmt.Sprint("calibrate-", i), 3).wait()
-		if r.code != 0 {
+		if r.Code != 0 {
 			t.Fatalf("calibration: %s", r)
 		}
-		life = max(life, r.dur)
+		life = max(life, r.Dur)
 	}
 	succeeded := []string{"calibrate-0", "calibrate-1"}
 	var killed, inTx, whole, none, missed int
@@ -182,20 +166,20 @@ func TestKilledWriters(t *testing.T) {
 			t.Logf("round %d: the victim's transaction was not seen open", round)
 		}
 		open := inTransaction(t, p, victimActor)
-		_ = victim.cmd.Process.Kill()
+		_ = victim.Cmd.Process.Kill()
 		vr := victim.wait()
 		br := bystander.wait()
-		if br.code != 0 {
+		if br.Code != 0 {
 			t.Fatalf("round %d: the writer next to a killed one failed: %s", round, br)
 		}
 		succeeded = append(succeeded, byActor)
 		switch {
-		case vr.signaled:
+		case vr.Signaled:
 			killed++
 			if open {
 				inTx++
 			}
-		case vr.code == 0:
+		case vr.Code == 0:
 			missed++
 			succeeded = append(succeeded, victimActor)
 		default:
@@ -203,7 +187,7 @@ func TestKilledWriters(t *testing.T) {
 		}
 
 		r := verified(t, s, releaseID)
-		got := signers(r)
+		got := storetest.Signers(r)
 		for _, actor := range succeeded {
 			for _, item := range itemsOf[actor] {
 				if a := got[item]; !slices.Equal(a, []string{actor}) {
@@ -211,7 +195,7 @@ func TestKilledWriters(t *testing.T) {
 				}
 			}
 		}
-		if vr.signaled {
+		if vr.Signaled {
 			landed := 0
 			for _, item := range itemsOf[victimActor] {
 				switch a := got[item]; {
@@ -238,7 +222,7 @@ func TestKilledWriters(t *testing.T) {
 	if inTx == 0 {
 		t.Errorf("no kill landed inside an open transaction")
 	}
-	if a := p.run("audit", "verify"); a.code != 0 {
+	if a := p.run("audit", "verify"); a.Code != 0 {
 		t.Errorf("audit verify: %s", a)
 	}
 	t.Logf("figure: %d writers killed (%d inside an open transaction), %d left all their sign-offs, %d none, never a part; %d finished first",
@@ -341,12 +325,12 @@ func TestTerminatedConnections(t *testing.T) {
 	killer.Wait()
 
 	r := verified(t, s, releaseID)
-	got := signers(r)
+	got := storetest.Signers(r)
 	ok, failed, recovered := 0, 0, 0
 	for i, res := range results {
 		item, actor := itemID(i), fmt.Sprint("writer-", i)
 		switch {
-		case res.code == 0:
+		case res.Code == 0:
 			ok++
 			if cut[actor] > 0 {
 				recovered++
@@ -354,15 +338,15 @@ func TestTerminatedConnections(t *testing.T) {
 			if a := got[item]; !slices.Equal(a, []string{actor}) {
 				t.Errorf("writer %d exited 0, and %s is signed by %v", i, item, a)
 			}
-		case res.code == 1:
+		case res.Code == 1:
 			failed++
 			if failed <= 2 {
-				t.Logf("writer %d failed: %s", i, strings.TrimSpace(res.stderr))
+				t.Logf("writer %d failed: %s", i, strings.TrimSpace(res.Stderr))
 			}
-			if err := oneLine(res.stderr); err != nil {
+			if err := oneLine(res.Stderr); err != nil {
 				t.Errorf("writer %d: %v", i, err)
 			}
-			if strings.Contains(res.stderr, "nothing was stored") && len(got[item]) != 0 {
+			if strings.Contains(res.Stderr, "nothing was stored") && len(got[item]) != 0 {
 				t.Errorf("writer %d said nothing was stored, and %s is signed by %v", i, item, got[item])
 			}
 			if len(got[item]) > 1 {
@@ -375,7 +359,7 @@ func TestTerminatedConnections(t *testing.T) {
 	if terminated.Load() == 0 {
 		t.Error("no connection was terminated")
 	}
-	if a := p.run("audit", "verify"); a.code != 0 {
+	if a := p.run("audit", "verify"); a.Code != 0 {
 		t.Errorf("audit verify: %s", a)
 	}
 	if recovered == 0 {

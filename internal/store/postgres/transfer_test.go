@@ -57,11 +57,11 @@ func TestTransferRoundTrip(t *testing.T) {
 		{"status", "-r", "v1.0.0"},
 	} {
 		fromFile, fromPG := p.runFile(args...), p.run(args...)
-		if fromFile.code != fromPG.code || fromFile.stdout != fromPG.stdout {
+		if fromFile.Code != fromPG.Code || fromFile.Stdout != fromPG.Stdout {
 			t.Errorf("%s differs between the backends:\nfile: %s\npostgres: %s", strings.Join(args, " "), fromFile, fromPG)
 		}
 	}
-	if a := p.run("audit", "verify", "--all", "-o", "json"); !strings.Contains(a.stdout, `"verified": true`) && signed {
+	if a := p.run("audit", "verify", "--all", "-o", "json"); !strings.Contains(a.Stdout, `"verified": true`) && signed {
 		t.Errorf("the signed events do not verify from the database: %s", a)
 	}
 
@@ -75,10 +75,10 @@ func TestTransferRoundTrip(t *testing.T) {
 		return pgtest.Query(t, p.schema.DSN, `SELECT count(*) FROM events`)[0]
 	}
 	before := count()
-	if r := p.must(p.run("import", ".octorelease")); !strings.Contains(r.stdout, "(0 new events)") {
+	if r := p.must(p.run("import", ".octorelease")); !strings.Contains(r.Stdout, "(0 new events)") {
 		t.Errorf("a second import: %s", r)
 	}
-	if r := p.must(p.run("export", "--all", "out")); !strings.Contains(r.stdout, "(0 new events)") {
+	if r := p.must(p.run("export", "--all", "out")); !strings.Contains(r.Stdout, "(0 new events)") {
 		t.Errorf("a second export: %s", r)
 	}
 	if after := count(); after != before {
@@ -87,10 +87,10 @@ func TestTransferRoundTrip(t *testing.T) {
 
 	// A superset adds just the new event, both ways.
 	p.must(p.runFile("sign", "incident-response", "--role", "sre", "-r", "v1.0.0-incident-1"))
-	if r := p.must(p.run("import", ".octorelease")); !strings.Contains(r.stdout, "(1 new events)") {
+	if r := p.must(p.run("import", ".octorelease")); !strings.Contains(r.Stdout, "(1 new events)") {
 		t.Errorf("importing one more event: %s", r)
 	}
-	if r := p.must(p.run("export", "--all", "out")); !strings.Contains(r.stdout, "(1 new events)") {
+	if r := p.must(p.run("export", "--all", "out")); !strings.Contains(r.Stdout, "(1 new events)") {
 		t.Errorf("exporting one more event: %s", r)
 	}
 	sameTrees(t, filepath.Join(p.dir, ".octorelease"), filepath.Join(p.dir, "out"))
@@ -112,10 +112,10 @@ func TestTransferRoundTrip(t *testing.T) {
 	before = count()
 	p.must(p.runFile("--state-dir", "other", "start", "1.0.0", "--type", "minor", "--no-walk", "--summary", "another"))
 	r := p.run("import", "other")
-	if r.code != 1 || !strings.Contains(r.stderr, "headers differ") {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "headers differ") {
 		t.Errorf("importing another v1.0.0: %s", r)
 	}
-	if err := oneLine(r.stderr); err != nil {
+	if err := oneLine(r.Stderr); err != nil {
 		t.Error(err)
 	}
 	if after := count(); after != before {

@@ -112,3 +112,15 @@ func Hashes(events []release.Event) []string {
 	}
 	return out
 }
+
+// Signers maps item to the actors of its sign events, in log order: who
+// signed, whether or not the sign-off still counts.
+func Signers(r *release.Release) map[string][]string {
+	m := map[string][]string{}
+	for _, e := range r.Events {
+		if e.Kind == release.EventSign {
+			m[e.Item] = append(m[e.Item], e.Actor)
+		}
+	}
+	return m
+}
