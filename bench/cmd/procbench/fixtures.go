@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -8,8 +9,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/octorelease/octorelease/checklists"
 	"github.com/octorelease/octorelease/internal/checklist"
@@ -177,39 +179,20 @@ func stageHistory(stateDir string, from, n int) error {
 	}
 	s := store.NewFileStore(stateDir, store.Options{})
 	at := time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC)
-	ids := make(chan int)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range max(4, runtime.NumCPU()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ids {
-				if err := storeReleased(s, cl, i, at.Add(time.Duration(i)*time.Hour)); err != nil {
-					select {
-					case errc <- err:
-					default:
-					}
-				}
-			}
-		}()
+	return inParallel(from, from+n, func(i int) error {
+		return storeReleased(s, cl, i, at.Add(time.Duration(i)*time.Hour))
+	})
+}
+
+// inParallel calls fn for each i in [from, to) on a few goroutines and
+// returns the first error; after one, no further i is started.
+func inParallel(from, to int, fn func(i int) error) error {
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(max(4, runtime.NumCPU()))
+	for i := from; i < to && ctx.Err() == nil; i++ {
+		g.Go(func() error { return fn(i) })
 	}
-	var firstErr error
-	for i := from; i < from+n && firstErr == nil; i++ {
-		select {
-		case ids <- i:
-		case firstErr = <-errc:
-		}
-	}
-	close(ids)
-	wg.Wait()
-	if firstErr == nil {
-		select {
-		case firstErr = <-errc:
-		default:
-		}
-	}
-	return firstErr
+	return g.Wait()
 }
 
 func historyID(i int) string { return fmt.Sprintf("v0.%d.%d", i/100, i%100) }
@@ -245,42 +228,9 @@ func storeReleased(s *store.FileStore, cl *checklist.Checklist, i int, at time.T
 // another (without fsync; the lock files are not part of a release's
 // history and are left out, as a clone would).
 func copyReleases(from, to string, ids []string) error {
-	jobs := make(chan string)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range max(4, runtime.NumCPU()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range jobs {
-				if err := copyTree(filepath.Join(from, id), filepath.Join(to, id)); err != nil {
-					select {
-					case errc <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	var firstErr error
-	for _, id := range ids {
-		if firstErr != nil {
-			break
-		}
-		select {
-		case jobs <- id:
-		case firstErr = <-errc:
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if firstErr == nil {
-		select {
-		case firstErr = <-errc:
-		default:
-		}
-	}
-	return firstErr
+	return inParallel(0, len(ids), func(i int) error {
+		return copyTree(filepath.Join(from, ids[i]), filepath.Join(to, ids[i]))
+	})
 }
 
 // copyTree copies the folders and regular files under src to dst, but
